@@ -1,0 +1,40 @@
+"""Truncated BPTT of the d2l scratch RNN: sliding windows (keep tau terms) and chunks (d2l detach)."""
+from __future__ import annotations
+
+import numpy as np
+
+from grader.reference.tanh_rnn import BackwardRule, output_grads, tanh_backward, tanh_forward
+
+PARAM_GRADS = ("dW_xh", "dW_hh", "db_h", "dW_hq", "db_q")
+
+
+def chunked_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y, tau):
+    """Gradients with the state detached every tau steps, state values carried (d2l's
+    train_epoch_ch8 over one stream cut into chunks of tau; the last chunk may be shorter).
+
+    Returns the parameter gradients dW_xh, dW_hh, db_h, dW_hq, db_q.
+    """
+    fwd = tanh_forward(W_xh, W_hh, b_h, W_hq, b_q, X, H0)
+    chunk_starts = frozenset(range(0, X.shape[0], tau))
+    grads = tanh_backward(W_hh, W_hq, X, fwd, output_grads(fwd.O, Y), BackwardRule(cut_after=chunk_starts))
+    return {name: grads[name] for name in PARAM_GRADS}
+
+
+def sliding_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y, tau):
+    """Gradients where the loss at step s reaches back over tau steps: s, s-1, ..., s-tau+1.
+
+    This is the sum (9.7.7) truncated to its last tau terms for every t (tau = 1: local only).
+    Returns the parameter gradients dW_xh, dW_hh, db_h, dW_hq, db_q.
+    """
+    T = X.shape[0]
+    fwd = tanh_forward(W_xh, W_hh, b_h, W_hq, b_q, X, H0)
+    dO = output_grads(fwd.O, Y)
+    total = {name: 0.0 for name in PARAM_GRADS}
+    for s in range(T):
+        only_s = np.zeros_like(dO)
+        only_s[s] = dO[s]
+        cut = frozenset({max(s - tau + 1, 0)})
+        grads = tanh_backward(W_hh, W_hq, X, fwd, only_s, BackwardRule(cut_after=cut))
+        for name in PARAM_GRADS:
+            total[name] = total[name] + grads[name]
+    return total
