@@ -102,6 +102,8 @@ def tanh_backward(W_hh, W_hq, X, fwd, dO, rule=BackwardRule()):
         Delta[t] = dL_dH[t] * rule.tanh_grad(fwd, t)
         passes = W_rec is not None and t not in rule.cut_after
         carry = Delta[t] @ W_rec if passes else np.zeros_like(fwd.H0)
+    # dL/dH0 is the one recurrent step every rule takes (even "none" keeps the t = 1 Jacobian)
+    dH0 = Delta[0] @ (W_hh if rule.recurrence == "no-transpose" else W_hh.T)
     states = fwd.H_prev if rule.dW_hh_state == "prev" else fwd.H
     first = 1 if rule.skip_first_in_dW_hh else 0
     return {
@@ -110,7 +112,7 @@ def tanh_backward(W_hh, W_hq, X, fwd, dO, rule=BackwardRule()):
         "db_h": Delta.sum(axis=(0, 1)),
         "dW_hq": np.einsum("tbh,tbq->hq", fwd.H, dO),
         "db_q": dO.sum(axis=(0, 1)),
-        "dH0": carry if W_rec is not None else np.zeros_like(fwd.H0),
+        "dH0": dH0,
         "dL_dH": dL_dH,
     }
 

@@ -1,0 +1,139 @@
+"""Load exercise folders, validate them once, and fail start-up loudly when one is broken."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+from pathlib import Path
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from grader.catalog.exercise import Exercise, MisconceptionInfo
+
+logger = logging.getLogger(__name__)
+
+SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class CatalogError(RuntimeError):
+    """An exercise folder is missing a file, has an invalid info.json or a broken module."""
+
+
+class PartSchema(Schema):
+    name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$"))
+    shape = fields.String(required=True)
+    weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    rtol = fields.Float(required=True, validate=validate.Range(min=1e-15, max=0.1))
+    description = fields.String(required=True)
+    time_axis = fields.Integer(load_default=None, allow_none=True)
+
+
+class MisconceptionRefSchema(Schema):
+    slug = fields.String(required=True, validate=SLUG)
+    message = fields.String(required=True)
+    equation = fields.String(required=True)
+
+
+class InfoSchema(Schema):
+    """info.json of an exercise folder; unknown keys are an error."""
+
+    id = fields.String(required=True, validate=SLUG)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    title = fields.String(required=True)
+    section = fields.String(required=True)
+    equations = fields.List(fields.String(), required=True)
+    kinds = fields.List(fields.String(validate=validate.OneOf(["numeric", "code"])), required=True,
+                        validate=validate.Length(min=1))
+    convention = fields.String(required=True, validate=validate.OneOf(["book", "code", "none"]))
+    entry_point = fields.String(required=True)
+    parts = fields.List(fields.Nested(PartSchema), required=True, validate=validate.Length(min=1))
+    misconceptions = fields.List(fields.Nested(MisconceptionRefSchema), required=True)
+    hints = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    references = fields.List(fields.String(), load_default=list)
+
+    @validates_schema
+    def weights_sum_to_one(self, data, **kwargs):
+        total = sum(p["weight"] for p in data["parts"])
+        if abs(total - 1.0) > 1e-9:
+            raise ValidationError(f"part weights sum to {total}, not 1", "parts")
+
+
+def load_slug_titles(path: Path) -> dict[str, str]:
+    """The stable misconception slugs and their titles (exercises/misconceptions.json)."""
+    return json.loads(path.read_text())
+
+
+def load_exercise(folder: Path, titles: dict[str, str]) -> Exercise:
+    """Load one exercise folder; raise CatalogError naming the folder and what is wrong."""
+    try:
+        info = InfoSchema().load(json.loads((folder / "info.json").read_text()))
+        statement = (folder / "statement.md").read_text()
+        starter = (folder / "starter.py").read_text()
+        module = _import(folder / "exercise.py", info["id"])
+    except (OSError, ValueError, ValidationError, ImportError, SyntaxError) as exc:
+        raise CatalogError(f"exercise folder {folder}: {exc}") from exc
+    if info["id"] != folder.name:
+        raise CatalogError(f"exercise folder {folder}: id {info['id']!r} must equal the folder name")
+    misconceptions = tuple(_misconception(m, titles, folder) for m in info["misconceptions"])
+    exercise = Exercise(info, module, statement, starter, misconceptions, _fallbacks(titles))
+    _check_consistency(exercise, module, folder)
+    return exercise
+
+
+def load_catalog(folders: list[Path], slug_file: Path) -> dict[str, Exercise]:
+    """Every exercise found in the configured folders, keyed by id, checked on a first instance."""
+    titles = load_slug_titles(slug_file)
+    catalog: dict[str, Exercise] = {}
+    for root in folders:
+        for folder in sorted(p for p in Path(root).iterdir() if (p / "info.json").is_file()):
+            exercise = load_exercise(folder, titles)
+            if exercise.id in catalog:
+                raise CatalogError(f"exercise id {exercise.id!r} appears twice ({folder})")
+            catalog[exercise.id] = exercise
+    logger.info("catalog loaded: %s", ", ".join(catalog))
+    return catalog
+
+
+def _import(path: Path, exercise_id: str):
+    name = "bptt_exercises." + exercise_id.replace("-", "_")
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _misconception(ref: dict, titles: dict[str, str], folder: Path) -> MisconceptionInfo:
+    if ref["slug"] not in titles:
+        raise CatalogError(f"exercise folder {folder}: unknown misconception slug {ref['slug']!r}; "
+                           "add it to exercises/misconceptions.json first")
+    return MisconceptionInfo(slug=ref["slug"], title=titles[ref["slug"]], message=ref["message"],
+                             equation=ref["equation"])
+
+
+def _fallbacks(titles: dict[str, str]) -> dict[str, MisconceptionInfo]:
+    """Generic diagnoses any exercise may report even when it lists no variant for them."""
+    return {"transposed-convention": MisconceptionInfo(
+        slug="transposed-convention", title=titles["transposed-convention"], equation="(9.7.9) / (8.7.9)",
+        message="Your matrix is the transpose of the reference: the other convention. Check the "
+                "convention this exercise states: a gradient has the shape of what it differentiates.")}
+
+
+def _check_consistency(exercise: Exercise, module, folder: Path) -> None:
+    """The module's variants match info.json's slugs, and a first instance has the declared parts."""
+    for attr in ("generate", "solve", "VARIANTS"):
+        if not hasattr(module, attr):
+            raise CatalogError(f"exercise folder {folder}: exercise.py defines no {attr}")
+    declared, defined = set(exercise.misconceptions), set(module.VARIANTS)
+    if declared != defined:
+        raise CatalogError(f"exercise folder {folder}: info.json lists {sorted(declared)} but "
+                           f"exercise.py defines variants {sorted(defined)}")
+    try:
+        instance = exercise.instance(0)
+    except Exception as exc:  # a broken generator must stop start-up with its own message
+        raise CatalogError(f"exercise folder {folder}: generating seed 0 failed: {exc!r}") from exc
+    names = [p.name for p in exercise.parts]
+    if list(instance.answer) != names:
+        raise CatalogError(f"exercise folder {folder}: solve() returns {list(instance.answer)}, "
+                           f"info.json declares {names}")

@@ -1,0 +1,1 @@
+"""Grading: the answer ladder, comparison with the reference, diagnosis and reports (no Flask)."""

@@ -1,0 +1,68 @@
+"""The answer ladder: present, numeric, rectangular, shape, finite. The first failing rung wins."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Rung:
+    """The outcome of the ladder for one field: an array, or the message of the failing rung.
+
+    transposed is True when the array came in with its last two axes swapped (another convention).
+    """
+
+    array: np.ndarray | None = None
+    problem: str | None = None
+    transposed: bool = False
+
+
+def climb(name: str, value, expected_shape: tuple[int, ...]) -> Rung:
+    """Check one submitted field against the shape it must have."""
+    shape = _shape_of(value)
+    if shape is None:
+        return Rung(problem=f"{name} must be a number or nested lists of numbers of shape "
+                            f"{_fmt(expected_shape)}; got {_describe(value)}.")
+    if shape == "ragged":
+        return Rung(problem=f"{name} is a ragged nested list; expected a rectangular array of shape "
+                            f"{_fmt(expected_shape)}.")
+    array = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        return Rung(problem=f"{name} contains NaN or infinite values.")
+    if shape == expected_shape:
+        return Rung(array=array)
+    if len(shape) >= 2 and shape[:-2] + shape[:-3:-1] == expected_shape:
+        return Rung(array=np.swapaxes(array, -1, -2), transposed=True)
+    return Rung(problem=f"{name} has shape {_fmt(shape)}; expected {_fmt(expected_shape)}.")
+
+
+def _shape_of(value):
+    """The shape of a nested list of real numbers, 'ragged', or None if a leaf is not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Real):
+        return ()
+    if not isinstance(value, list) or not value:
+        return None if not isinstance(value, list) else (0,)
+    shapes = [_shape_of(item) for item in value]
+    if any(s is None for s in shapes):
+        return None
+    if any(s == "ragged" or s != shapes[0] for s in shapes):
+        return "ragged"
+    return (len(value),) + shapes[0]
+
+
+def _describe(value) -> str:
+    if isinstance(value, list):
+        return "a list containing something other than numbers"
+    return {str: "a string", bool: "a boolean", dict: "an object", type(None): "null"}.get(
+        type(value), type(value).__name__)
+
+
+def _fmt(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+fmt_shape = _fmt
