@@ -1,0 +1,30 @@
+"""BPTT Grader: a grading service for the Backpropagation Through Time exercises of d2l."""
+from __future__ import annotations
+
+from flask import Flask
+
+from grader.config import DefaultConfig
+
+
+def create_app(test_config=None):
+    """Build the app: defaults, then GRADER_* environment variables, then test_config."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env("GRADER")
+    if test_config is not None:
+        app.config.update(test_config)
+
+    from grader import api, catalog, cli, errors, service, storage, tokens
+
+    if not app.config["SECRET_KEY"]:
+        # development secret: made once in the instance folder, never committed
+        app.config["SECRET_KEY"] = tokens.load_or_create_secret(app.instance_path)
+    errors.init_app(app)
+    storage.init_app(app)
+    catalog.init_app(app)
+    app.extensions["grader.context"] = service.Context(
+        catalog=catalog.get_catalog(app), secret=app.config["SECRET_KEY"],
+        token_max_age=app.config["TOKEN_MAX_AGE_S"])
+    api.init_app(app)
+    cli.init_app(app)
+    return app

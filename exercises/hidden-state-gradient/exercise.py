@@ -47,3 +47,32 @@ VARIANTS = {
 def check_against_recursion(p):
     """The closed form equals the recursion (9.7.14) at step t (used by the catalog test)."""
     return linear.hidden_grads(p["W_hh"], p["W_qh"], p["dL_do"])[p["t"] - 1]
+
+
+def gradient_checks(p, answer, rng):
+    """L(h_t) = sum_{s>=t} <dL/do_s, o_s> with o_s = W_qh W_hh^(s-t) h_t: central differences of L and
+    of each o_s give dL_dh_t and every coefficient matrix; the recursion (9.7.14) gives dL_dh_t again."""
+    from grader.reference.checks import directional_checks
+
+    T, t, h = p["dL_do"].shape[0], p["t"], p["W_hh"].shape[0]
+
+    def outputs(h_t):
+        states = [h_t]
+        for _ in range(t, T):
+            states.append(p["W_hh"] @ states[-1])
+        return np.stack(states) @ p["W_qh"].T  # (T - t + 1, q)
+
+    def loss(h_t):
+        return float(np.sum(outputs(h_t) * p["dL_do"][t - 1:]))
+
+    h_t = rng.standard_normal(h)
+    yield from directional_checks(loss, {"h_t": h_t}, {"h_t": answer["dL_dh_t"]}, rng)
+    for k in range(T - t + 1):
+        for j in range(p["W_qh"].shape[0]):
+            def component(h_t, k=k, j=j):
+                return float(outputs(h_t)[k, j])
+            for label, fd, analytic in directional_checks(component, {"h_t": h_t},
+                                                          {"h_t": answer["coefficients"][k][:, j]}, rng, 1):
+                yield f"coefficients[{k}][:, {j}]", fd, analytic
+    for i, (by_recursion, closed) in enumerate(zip(check_against_recursion(p), answer["dL_dh_t"])):
+        yield f"dL_dh_t[{i}] by the recursion (9.7.14)", float(by_recursion), float(closed)

@@ -94,3 +94,22 @@ VARIANTS = {
     "sum-range-off-by-one": _sum_range,
     "closed-form-mispaired": _mispaired,
 }
+
+
+def gradient_checks(p, answer, rng):
+    """Central differences of L for the weights, and of L as a function of each state h_t."""
+    from grader.reference.checks import directional_checks
+
+    def loss(W_hx, W_hh, W_qh, X, h0, Y):
+        return linear.squared_loss(linear.linear_forward(W_hx, W_hh, W_qh, X, h0)[1], Y)
+
+    grads = {"W_qh": answer["dW_qh"], "W_hx": answer["dW_hx"], "W_hh": answer["dW_hh"]}
+    yield from directional_checks(loss, p, grads, rng)
+    H, O = linear.linear_forward(p["W_hx"], p["W_hh"], p["W_qh"], p["X"], p["h0"])
+    for t in range(p["X"].shape[0]):
+        def loss_from_state(h_t, t=t):
+            _, O_rest = linear.linear_forward(p["W_hx"], p["W_hh"], p["W_qh"], p["X"][t + 1:], h_t)
+            return linear.squared_loss(np.vstack([O[:t], p["W_qh"] @ h_t, O_rest]), p["Y"])
+        for label, fd, analytic in directional_checks(loss_from_state, {"h_t": H[t]},
+                                                      {"h_t": answer["dL_dh"][t]}, rng, directions=1):
+            yield f"dL_dh[t={t + 1}]", fd, analytic

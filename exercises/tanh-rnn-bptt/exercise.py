@@ -68,3 +68,14 @@ VARIANTS = {
     "missing-output-term": _rule(output_term=False),
     "sum-range-off-by-one": _rule(skip_first_in_dW_hh=True),
 }
+
+
+def gradient_checks(p, answer, rng):
+    """Central differences of the mean cross-entropy for every parameter and for H0."""
+    from grader.reference.checks import directional_checks
+
+    def loss(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):
+        return tanh_rnn.cross_entropy(tanh_rnn.tanh_forward(W_xh, W_hh, b_h, W_hq, b_q, X, H0).O, Y)
+
+    names = ("W_xh", "W_hh", "b_h", "W_hq", "b_q", "H0")
+    yield from directional_checks(loss, p, {n: answer["d" + n] for n in names}, rng)

@@ -82,6 +82,7 @@ class Exercise:
         self._solve: Callable = module.solve
         self._variants: dict[str, Callable] = dict(module.VARIANTS)
         self._scales: Callable = getattr(module, "scales", lambda params: {})
+        self.gradient_checks: Callable = module.gradient_checks
         self.instance = functools.lru_cache(maxsize=cache_size)(self._make_instance)
 
     @property

@@ -122,7 +122,7 @@ def _fallbacks(titles: dict[str, str]) -> dict[str, MisconceptionInfo]:
 
 def _check_consistency(exercise: Exercise, module, folder: Path) -> None:
     """The module's variants match info.json's slugs, and a first instance has the declared parts."""
-    for attr in ("generate", "solve", "VARIANTS"):
+    for attr in ("generate", "solve", "VARIANTS", "gradient_checks"):
         if not hasattr(module, attr):
             raise CatalogError(f"exercise folder {folder}: exercise.py defines no {attr}")
     declared, defined = set(exercise.misconceptions), set(module.VARIANTS)

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     CORRECT = "correct"
     PARTIALLY_CORRECT = "partially_correct"
     INCORRECT = "incorrect"

@@ -1,0 +1,42 @@
+"""The blueprint class every API module uses: flask-smorest's, with a strict JSON parser."""
+from __future__ import annotations
+
+import json
+import math
+
+from flask_smorest import Blueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+from grader.problems import NonFiniteNumber
+
+
+def _reject_constant(name):
+    raise NonFiniteNumber(f"{name} is not a valid JSON number; send finite numbers only.")
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise NonFiniteNumber(f"{text} overflows a float64; send finite numbers only.")
+    return value
+
+
+class StrictParser(FlaskParser):
+    """Parse JSON bodies strictly: NaN, Infinity and overflowing numbers are refused."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        try:
+            return json.loads(req.get_data(cache=True), parse_constant=_reject_constant, parse_float=_finite_float)
+        except RecursionError:
+            abort(400, messages={"json": ["The JSON body is nested too deeply."]})
+
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        abort(400, messages={"json": [f"The request body is not valid JSON ({error})."]})
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()

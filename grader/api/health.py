@@ -1,0 +1,27 @@
+"""Liveness and readiness: storage, catalog and sandbox."""
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from grader import storage
+from grader.api.base import ApiBlueprint
+from grader.catalog import get_catalog
+from grader.schemas import HealthSchema
+
+blp = ApiBlueprint("health", __name__, description="Liveness and readiness")
+
+
+@blp.route("/health")
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, schema=HealthSchema, description="A component is not ready")
+def health():
+    """Report each component; 503 when storage does not answer."""
+    checks = {"catalog": {"status": "ok", "exercises": len(get_catalog(current_app))},
+              "sandbox": {"status": "not-configured", "detail": "code submissions are not enabled yet"}}
+    try:
+        storage.ping(current_app)
+        checks["storage"] = {"status": "ok", "backend": storage.engine_of(current_app).dialect.name}
+    except SQLAlchemyError as exc:
+        current_app.logger.warning("storage not ready: %s", exc)
+        checks["storage"] = {"status": "failing", "detail": type(exc).__name__}
+        return HealthSchema().dump({"status": "failing", "checks": checks}), 503
+    return {"status": "ok", "checks": checks}

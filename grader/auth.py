@@ -1,0 +1,103 @@
+"""API keys: created with a role, stored as SHA-256 of the secret, checked from the Bearer header."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, g, request
+from sqlalchemy import select
+
+from grader import storage
+from grader.problems import Forbidden, InvalidRequest, Unauthorized
+from grader.storage.models import ApiKey
+
+ROLES = ("admin", "instructor", "learner")
+PREFIX = "bptt"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key id, its role and, for learner keys, the learner it stands for."""
+
+    key_id: str
+    role: str
+    learner: str | None
+
+    @property
+    def trusted(self) -> bool:
+        """Admin and instructor keys may act for a learner named in the request."""
+        return self.role in ("admin", "instructor")
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key just created: the full key appears here once, never again."""
+
+    id: str
+    key: str
+    role: str
+    learner: str | None
+    label: str | None
+
+
+def create_key(db, *, role: str, learner: str | None = None, label: str | None = None) -> IssuedKey:
+    """Store a new key and return it in full; only its hash is kept."""
+    if role not in ROLES:
+        raise InvalidRequest(f"role must be one of {', '.join(ROLES)}")
+    if role == "learner" and not learner:
+        raise InvalidRequest("a learner key needs the learner it stands for")
+    key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    db.add(ApiKey(id=key_id, secret_sha256=_digest(secret), role=role, learner=learner, label=label))
+    db.commit()
+    return IssuedKey(id=key_id, key=f"{PREFIX}_{key_id}.{secret}", role=role, learner=learner, label=label)
+
+
+def _digest(secret: str) -> str:
+    # the secret is 256 random bits, so a fast hash is enough: nothing to brute-force
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def authenticate() -> Principal:
+    """The caller's Principal from the Authorization header, or 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="bptt-grader"'}
+    if scheme.lower() != "bearer" or not token.startswith(PREFIX + "_") or "." not in token:
+        raise Unauthorized("Send an API key as 'Authorization: Bearer <key>'.", headers=challenge)
+    key_id, _, secret = token[len(PREFIX) + 1:].partition(".")
+    key = storage.session(current_app).get(ApiKey, key_id)
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_sha256, _digest(secret)):
+        raise Unauthorized("The API key is unknown or revoked.", headers=challenge)
+    return Principal(key_id=key.id, role=key.role, learner=key.learner)
+
+
+def require(*roles: str):
+    """View decorator: authenticate, check the role, keep the Principal on g.principal."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if current_app.config["AUTH_REQUIRED"]:
+                g.principal = authenticate()
+                if g.principal.role not in roles:
+                    raise Forbidden(f"This needs a key with role {' or '.join(roles)}.")
+            else:
+                g.principal = Principal(key_id=None, role="admin", learner=None)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def acting_learner(principal: Principal, requested: str | None) -> str:
+    """The learner a request acts for: a learner key's own; a trusted key's choice or itself."""
+    if principal.role == "learner":
+        if requested not in (None, principal.learner):
+            raise Forbidden("A learner key acts only for its own learner.")
+        return principal.learner
+    return requested or f"key:{principal.key_id}"
+
+
+def find_keys(db):
+    return db.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()

@@ -1,0 +1,32 @@
+"""Every setting with its default; create_app layers GRADER_* environment variables and test config on top."""
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class DefaultConfig:
+    # flask-smorest: the OpenAPI document and its interactive UI, served offline
+    API_TITLE = "BPTT Grader"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"  # the swagger-ui-bundle-v2 files, not a CDN
+    # Signs instance tokens; None: generated once and kept in the instance folder (never committed)
+    SECRET_KEY = None
+    # SQLAlchemy URL; None: SQLite file grader.sqlite in the instance folder
+    DATABASE_URL = None
+    # Folders holding one sub-folder per exercise, and the catalog of stable misconception slugs
+    EXERCISE_DIRS = [str(ROOT / "exercises")]
+    MISCONCEPTION_SLUGS = str(ROOT / "exercises" / "misconceptions.json")
+    # Requests larger than this get 413 before their body is read
+    MAX_CONTENT_LENGTH = 1 << 20
+    # An instance token older than this is refused (seconds)
+    TOKEN_MAX_AGE_S = 180 * 24 * 3600
+    # Keys are required for everything but health, the catalog and the docs
+    AUTH_REQUIRED = True
+    # Base of the "type" URI of problem responses
+    PROBLEM_TYPE_BASE = "/api/v1/problems/"
+    # How many submissions a listing returns at most
+    LIST_LIMIT = 100

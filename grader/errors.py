@@ -1,0 +1,58 @@
+"""One error shape: RFC 9457 problem+json for domain errors, Werkzeug's errors and crashes."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, json, request
+from werkzeug.exceptions import HTTPException
+
+from grader.problems import GraderError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", errors=None, headers=None):
+    """Render one problem document as a Flask response tuple."""
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": request.path}
+    if errors is not None:
+        body["errors"] = errors
+    return current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON,
+                                      headers=headers or {})
+
+
+def handle_grader_error(error: GraderError):
+    base = current_app.config["PROBLEM_TYPE_BASE"]
+    return problem(error.status, error.title, error.detail, type_=base + error.slug,
+                   errors=error.errors, headers=error.headers)
+
+
+def handle_http_exception(error: HTTPException):
+    """Werkzeug's errors (and webargs' aborts, which carry validation messages in error.data)."""
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    if isinstance(errors, dict) and set(errors) == {"json"}:
+        errors = errors["json"]  # webargs nests body errors under the location name
+    headers = dict(error.get_headers())
+    headers.pop("Content-Type", None)
+    headers.update(data.get("headers") or {})
+    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        detail = " ".join(errors)
+    elif errors:
+        detail = "The request failed validation; see errors for each field."
+    else:
+        detail = data.get("message") or error.description or error.name
+    return problem(error.code or 500, error.name, detail, errors=errors, headers=headers)
+
+
+def handle_unexpected(error: Exception):
+    """A bug: log the traceback, answer a generic 500 that leaks nothing."""
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "Internal Server Error", "The service failed; the error was logged.")
+
+
+def init_app(app) -> None:
+    app.register_error_handler(GraderError, handle_grader_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

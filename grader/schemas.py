@@ -1,0 +1,171 @@
+"""marshmallow schemas at the HTTP edge: requests, the catalog, instances, reports, problems."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from grader.grading.report import Verdict
+
+LEARNER = validate.Length(min=1, max=200)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error response carries them."""
+
+    type = fields.String(metadata={"description": "URI of the problem type, or about:blank"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String(metadata={"description": "the request path"})
+    errors = fields.Raw(metadata={"description": "validation messages by field, when there are any"})
+
+
+class AnswerFieldSchema(Schema):
+    name = fields.String()
+    shape = fields.String(metadata={"description": "symbolic shape, e.g. (q, h)"})
+    description = fields.String()
+    weight = fields.Float()
+    rtol = fields.Float(metadata={"description": "relative Frobenius tolerance of the part"})
+
+
+class MisconceptionSummarySchema(Schema):
+    slug = fields.String()
+    title = fields.String()
+    equation = fields.String()
+
+
+class ExerciseSummarySchema(Schema):
+    id = fields.String()
+    version = fields.Integer()
+    title = fields.String()
+    section = fields.String(attribute="info.section")
+    equations = fields.List(fields.String(), attribute="info.equations")
+    kinds = fields.List(fields.String(), attribute="info.kinds")
+    max_score = fields.Float()
+
+
+class ExerciseDetailSchema(ExerciseSummarySchema):
+    convention = fields.String(attribute="info.convention")
+    statement = fields.String(metadata={"description": "Markdown with LaTeX"})
+    answer_fields = fields.List(fields.Nested(AnswerFieldSchema), attribute="parts")
+    entry_point = fields.String(attribute="info.entry_point")
+    starter = fields.String()
+    misconceptions = fields.Method("_misconceptions")
+    references = fields.List(fields.String(), attribute="info.references")
+
+    def _misconceptions(self, exercise):
+        return MisconceptionSummarySchema(many=True).dump(exercise.misconceptions.values())
+
+
+class InstanceRequestSchema(StrictSchema):
+    attempt = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    learner = fields.String(validate=LEARNER, metadata={"description": "admin and instructor keys only"})
+
+
+class InstanceSchema(Schema):
+    token = fields.String()
+    exercise_id = fields.String()
+    exercise_version = fields.Integer()
+    learner = fields.String()
+    attempt = fields.Integer()
+    params = fields.Dict(keys=fields.String(), values=fields.Raw())
+    answer_fields = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+
+class InstanceEnvelopeSchema(Schema):
+    instance = fields.Nested(InstanceSchema)
+
+
+class SubmissionRequestSchema(StrictSchema):
+    exercise_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["numeric", "code"]))
+    instance_token = fields.String(validate=validate.Length(min=1, max=4096))
+    answer = fields.Dict(keys=fields.String(), values=fields.Raw())
+    source = fields.String(validate=validate.Length(min=1, max=200_000))
+    learner = fields.String(validate=LEARNER, metadata={"description": "admin and instructor keys only"})
+
+
+class LocationSchema(Schema):
+    index = fields.List(fields.Integer())
+    time_step = fields.Integer(allow_none=True)
+
+
+class RelationSchema(Schema):
+    kind = fields.String()
+    detail = fields.String()
+    factor = fields.Float(allow_none=True)
+    time_steps = fields.List(fields.Integer(), allow_none=True)
+
+
+class PartSchema(Schema):
+    name = fields.String()
+    verdict = fields.String(validate=validate.OneOf([v.value for v in Verdict]))
+    score = fields.Float()
+    max_score = fields.Float()
+    relative_error = fields.Float(allow_none=True)
+    location = fields.Nested(LocationSchema, allow_none=True)
+    message = fields.String()
+    misconceptions = fields.List(fields.String())
+    relation = fields.Nested(RelationSchema, allow_none=True)
+
+
+class MisconceptionMatchSchema(Schema):
+    slug = fields.String()
+    title = fields.String()
+    message = fields.String()
+    equation = fields.String()
+    parts = fields.List(fields.String())
+
+
+class ReportSchema(Schema):
+    """The grade: verdict, score, parts, misconceptions and hints (a report dataclass)."""
+
+    verdict = fields.String(validate=validate.OneOf([v.value for v in Verdict]))
+    score = fields.Float()
+    max_score = fields.Float()
+    message = fields.String()
+    parts = fields.List(fields.Nested(PartSchema))
+    misconceptions = fields.List(fields.Nested(MisconceptionMatchSchema))
+    hints = fields.List(fields.String())
+
+
+class SubmissionSchema(ReportSchema):
+    """A stored submission: who, what and when, with its report."""
+
+    id = fields.String()
+    exercise_id = fields.String()
+    exercise_version = fields.Integer()
+    kind = fields.String()
+    learner = fields.String()
+    seed = fields.Integer(allow_none=True, metadata={"description": "replays the instance"})
+    attempt = fields.Integer(allow_none=True)
+    created_at = fields.String(metadata={"description": "ISO 8601, UTC"})
+
+
+class SubmissionQuerySchema(StrictSchema):
+    learner = fields.String(validate=LEARNER)
+    exercise_id = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class KeyRequestSchema(StrictSchema):
+    role = fields.String(required=True, validate=validate.OneOf(["admin", "instructor", "learner"]))
+    learner = fields.String(validate=LEARNER)
+    label = fields.String(validate=validate.Length(max=200))
+
+
+class KeySchema(Schema):
+    id = fields.String()
+    key = fields.String(metadata={"description": "shown once; only its hash is stored"})
+    role = fields.String()
+    learner = fields.String(allow_none=True)
+    label = fields.String(allow_none=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    checks = fields.Dict(keys=fields.String(), values=fields.Dict())

@@ -1,0 +1,73 @@
+"""Storage: one SQLAlchemy engine per app, a session per request, Alembic migrations."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from flask import g
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+EXTENSION = "grader.storage"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(app) -> str:
+    """GRADER_DATABASE_URL when set; else a SQLite file in the instance folder."""
+    return app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'grader.sqlite'}"
+
+
+def make_engine(url: str):
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets readers run beside the writer; synchronous=FULL makes each commit durable
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def init_app(app) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(database_url(app))
+    app.extensions[EXTENSION] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def engine_of(app):
+    return app.extensions[EXTENSION].kw["bind"]
+
+
+def session(app) -> Session:
+    """The request's session, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = app.extensions[EXTENSION]()
+    return g.db_session
+
+
+def _close_session(_exc=None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def upgrade(app) -> None:
+    """Bring the schema to the newest migration (alembic upgrade head)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine_of(app).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def ping(app) -> None:
+    """Raise if the database does not answer a trivial query."""
+    with engine_of(app).connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -1,0 +1,134 @@
+"""One error shape: every HTTP error is RFC 9457 problem+json, and refused requests store nothing."""
+import pytest
+from werkzeug.exceptions import abort, default_exceptions
+
+from tests.conftest import count_submissions
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
+
+
+def assert_problem(response, status):
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert PROBLEM_KEYS <= set(response.json)
+    assert response.json["status"] == status
+    return response.json
+
+
+@pytest.mark.parametrize("code", sorted(default_exceptions), ids=str)
+def test_every_werkzeug_error_is_a_problem(app, code):
+    @app.route("/raise/<int:code>")
+    def raise_code(code):
+        abort(code)
+
+    body = assert_problem(app.test_client().get(f"/raise/{code}"), code)
+    assert body["type"] == "about:blank"
+    assert body["title"] == default_exceptions[code]().name
+
+
+def test_a_crash_is_a_generic_problem_that_leaks_nothing(app):
+    @app.route("/crash")
+    def crash():
+        raise RuntimeError("secret internals")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    body = assert_problem(app.test_client().get("/crash"), 500)
+    assert "secret" not in str(body)
+
+
+def test_unknown_route_and_method(client):
+    assert_problem(client.get("/api/v1/nowhere"), 404)
+    assert_problem(client.delete("/api/v1/exercises"), 405)
+
+
+def numeric_body(instance, answer=None):
+    return {"exercise_id": instance["exercise_id"], "kind": "numeric", "instance_token": instance["token"],
+            "answer": answer if answer is not None else {}}
+
+
+@pytest.mark.parametrize("payload, status, needle", [
+    ('{"exercise_id": ', 400, "not valid JSON"),
+    ('[1, 2]', 422, "Invalid input type"),
+    ('{"exercise_id": "linear-bptt", "kind": "numeric", "answer": {"dW_hh": NaN}}', 422, "NaN"),
+    ('{"exercise_id": "linear-bptt", "kind": "numeric", "answer": {"dW_hh": [Infinity]}}', 422, "Infinity"),
+    ('{"exercise_id": "linear-bptt", "kind": "numeric", "answer": {"dW_hh": [1e999]}}', 422, "overflows"),
+    ('{"exercise_id": "linear-bptt", "kind": "essay"}', 422, "failed validation"),
+    ('{"exercise_id": "linear-bptt", "kind": "numeric", "surprise": 1}', 422, "failed validation"),
+    ('[' * 100_000 + ']' * 100_000, 400, "nested too deeply"),
+], ids=["malformed", "not-an-object", "nan", "infinity", "overflow", "bad-kind", "unknown-field", "deep"])
+def test_bad_bodies_get_problems_and_store_nothing(app, client, alice, payload, status, needle):
+    response = client.post("/api/v1/submissions", data=payload, content_type="application/json", headers=alice)
+    body = assert_problem(response, status)
+    assert needle in body["detail"] + str(body.get("errors"))
+    assert count_submissions(app) == 0
+
+
+def test_huge_body_is_413_before_it_is_read(app, client, alice):
+    payload = '{"answer": "' + "x" * (2 << 20) + '"}'
+    assert_problem(client.post("/api/v1/submissions", data=payload, content_type="application/json",
+                               headers=alice), 413)
+    assert count_submissions(app) == 0
+
+
+def test_unknown_exercise_is_404(app, client, alice, fetch_instance):
+    assert_problem(client.get("/api/v1/exercises/no-such"), 404)
+    assert_problem(client.post("/api/v1/exercises/no-such/instances", json={}, headers=alice), 404)
+    instance = fetch_instance("linear-bptt", alice)
+    body = {**numeric_body(instance), "exercise_id": "no-such"}
+    assert_problem(client.post("/api/v1/submissions", json=body, headers=alice), 404)
+    assert count_submissions(app) == 0
+
+
+def test_forged_and_tampered_tokens_are_refused(app, client, alice, fetch_instance):
+    instance = fetch_instance("linear-bptt", alice)
+    token = instance["token"]
+    tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
+    for forged in (tampered, "not-a-token", token.replace(".", "x", 1)):
+        body = assert_problem(client.post("/api/v1/submissions", json={**numeric_body(instance),
+                                                                       "instance_token": forged},
+                                          headers=alice), 422)
+        assert body["type"].endswith("/invalid-instance-token")
+    assert count_submissions(app) == 0
+
+
+def test_a_token_signed_with_another_secret_is_refused(app, client, alice, fetch_instance):
+    from grader import tokens
+    instance = fetch_instance("linear-bptt", alice)
+    claim = tokens.verify("test-secret", instance["token"], learner="alice", max_age=60)
+    foreign = tokens.issue("another-secret", claim)
+    assert_problem(client.post("/api/v1/submissions", json={**numeric_body(instance), "instance_token": foreign},
+                               headers=alice), 422)
+
+
+def test_another_learners_token_is_403(app, client, alice, make_key, fetch_instance):
+    instance = fetch_instance("linear-bptt", alice)
+    bob = make_key("learner", "bob")
+    body = assert_problem(client.post("/api/v1/submissions", json=numeric_body(instance), headers=bob), 403)
+    assert body["type"].endswith("/foreign-instance-token")
+    assert count_submissions(app) == 0
+
+
+def test_a_token_for_another_exercise_is_refused(client, alice, fetch_instance):
+    instance = fetch_instance("linear-bptt", alice)
+    body = {**numeric_body(instance), "exercise_id": "tanh-rnn-bptt"}
+    assert_problem(client.post("/api/v1/submissions", json=body, headers=alice), 422)
+
+
+def test_code_submissions_are_refused_where_the_exercise_takes_numbers_only(client, alice):
+    body = {"exercise_id": "linear-bptt", "kind": "code", "source": "def linear_bptt(): pass"}
+    problem = assert_problem(client.post("/api/v1/submissions", json=body, headers=alice), 422)
+    assert "kind" in problem["errors"]
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Bearer bptt_0000.zzzz", "Basic abc"])
+def test_keys_are_required(client, header):
+    headers = {"Authorization": header} if header else {}
+    body = assert_problem(client.post("/api/v1/exercises/linear-bptt/instances", json={}, headers=headers), 401)
+    assert body["type"].endswith("/unauthorized")
+    assert_problem(client.get("/api/v1/submissions", headers=headers), 401)
+
+
+def test_learner_keys_cannot_create_keys_or_act_for_others(client, alice):
+    assert_problem(client.post("/api/v1/keys", json={"role": "admin"}, headers=alice), 403)
+    assert_problem(client.post("/api/v1/exercises/linear-bptt/instances", json={"learner": "bob"},
+                               headers=alice), 403)
