@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from grader import auth, storage
 from grader.problems import GraderError
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create or upgrade the database schema (alembic upgrade head)."""
     storage.upgrade(current_app)
@@ -16,6 +18,7 @@ def init_db_command():
 
 
 @click.command("create-key")
+@with_appcontext
 @click.option("--role", type=click.Choice(auth.ROLES), required=True)
 @click.option("--learner", help="the learner a learner key stands for")
 @click.option("--label", help="a note to recognise the key by")

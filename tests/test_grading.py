@@ -1,0 +1,109 @@
+"""The answer ladder and the generic relations, rung by rung, on a real instance."""
+import numpy as np
+import pytest
+
+from tests.test_catalog import CATALOG, answer_json
+from grader.grading.numeric import grade_numeric
+
+EXERCISE = CATALOG["linear-bptt"]
+INSTANCE = EXERCISE.instance(11)
+
+
+def grade(**changes):
+    answer = {**answer_json(INSTANCE.answer), **changes}
+    return grade_numeric(EXERCISE, INSTANCE, {k: v for k, v in answer.items() if v is not None})
+
+
+def part(report, name):
+    return next(p for p in report.parts if p.name == name)
+
+
+def listed(array):
+    return np.asarray(array).tolist()
+
+
+@pytest.mark.parametrize("value, needle", [
+    (None, "is missing; expected an array of shape"),
+    ("1.0", "got a string"),
+    ([[1.0, "2"]], "must be a number or nested lists"),
+    ([[1.0, 2.0], [3.0]], "ragged"),
+    ([[True]], "must be a number or nested lists"),
+    ({"a": 1}, "got an object"),
+    ([[1.0, 2.0]], "has shape (1, 2); expected"),
+], ids=["missing", "string", "string-leaf", "ragged", "boolean", "object", "wrong-shape"])
+def test_ladder_rungs_make_the_answer_invalid(value, needle):
+    report = grade(dW_hh=value)
+    assert report.verdict == "invalid" and report.score == 0.0
+    (failing,) = report.parts
+    assert failing.name == "dW_hh" and needle in failing.message
+
+
+def test_extra_fields_are_named():
+    report = grade(dW_xh=[[0.0]])
+    assert report.verdict == "invalid"
+    assert "Unknown answer field 'dW_xh'" in report.parts[0].message
+
+
+def test_transposed_shape_is_a_convention_mismatch():
+    report = grade(dW_hx=listed(INSTANCE.answer["dW_hx"].T))
+    wrong = part(report, "dW_hx")
+    assert wrong.verdict == "incorrect" and wrong.misconceptions == ("transposed-convention",)
+    assert "transposed shape" in wrong.message
+    assert report.verdict == "partially_correct"
+
+
+def test_square_transpose_is_a_convention_mismatch():
+    wrong = part(grade(dW_hh=listed(INSTANCE.answer["dW_hh"].T)), "dW_hh")
+    assert wrong.misconceptions == ("transposed-convention",)
+
+
+@pytest.mark.parametrize("factor, name", [(-1.0, "sign flipped"), (2.5, "2.5 times")])
+def test_generic_scale_and_sign(factor, name):
+    wrong = part(grade(dW_hx=listed(factor * INSTANCE.answer["dW_hx"])), "dW_hx")
+    assert wrong.misconceptions == () and wrong.relation.factor == pytest.approx(factor)
+    assert name in wrong.message
+
+
+def test_a_factor_of_T_is_the_missing_mean():
+    T = INSTANCE.params["X"].shape[0]
+    wrong = part(grade(dW_hx=listed(T * INSTANCE.answer["dW_hx"])), "dW_hx")
+    assert wrong.misconceptions == ("missing-mean-over-time",)
+
+
+def test_a_factor_no_variant_explains_is_named_from_the_sizes():
+    exercise = CATALOG["tanh-rnn-bptt"]
+    instance = exercise.instance(3)
+    T, B = instance.params["Y"].shape
+    answer = answer_json(instance.answer)
+    answer["db_q"] = listed(T * B * instance.answer["db_q"])
+    wrong = part(grade_numeric(exercise, instance, answer), "db_q")
+    assert wrong.misconceptions == () and "(= B*T)" in wrong.message
+
+
+def test_time_reversal_is_named():
+    wrong = part(grade(dL_dh=listed(INSTANCE.answer["dL_dh"][::-1])), "dL_dh")
+    assert wrong.relation.kind == "time-reversed"
+
+
+def test_error_confined_to_a_range_of_steps():
+    dL_dh = INSTANCE.answer["dL_dh"].copy()
+    dL_dh[:2] *= 1.5
+    wrong = part(grade(dL_dh=listed(dL_dh)), "dL_dh")
+    assert wrong.relation.kind == "time-range" and wrong.relation.time_steps == (1, 2)
+    assert wrong.location.time_step in (1, 2)
+
+
+def test_tolerance_edges():
+    """rtol is 1e-8: a relative perturbation of 1e-10 passes, 1e-6 fails."""
+    W = INSTANCE.answer["dW_hh"]
+    u = np.random.default_rng(0).standard_normal(W.shape)
+    u *= np.linalg.norm(W) / np.linalg.norm(u)
+    assert part(grade(dW_hh=listed(W + 1e-10 * u)), "dW_hh").verdict == "correct"
+    assert part(grade(dW_hh=listed(W + 1e-6 * u)), "dW_hh").verdict == "incorrect"
+
+
+def test_scalars_are_accepted_for_zero_dimensional_parts():
+    exercise = CATALOG["hidden-state-gradient"]
+    instance = exercise.instance(0)
+    report = grade_numeric(exercise, instance, {"dL_dh_t": 1.0, "coefficients": answer_json(instance.answer)["coefficients"]})
+    assert report.verdict == "invalid" and "shape" in report.parts[0].message
