@@ -1,0 +1,33 @@
+# The two quickstart commands: `make run` (service on 127.0.0.1:8000) and `make test`.
+VENV ?= .venv
+BIND ?= 127.0.0.1:8000
+WORKERS ?= 2
+PYTHON ?= python3
+
+.PHONY: run test bench install clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	$(VENV)/bin/flask --app wsgi init-db
+	$(VENV)/bin/gunicorn --bind $(BIND) --workers $(WORKERS) --access-logfile - wsgi:app
+
+test: $(VENV)/.dev
+	$(VENV)/bin/python -m pytest
+
+bench: $(VENV)/.dev
+	$(VENV)/bin/python bench/numeric.py
+
+clean:
+	rm -rf $(VENV)
