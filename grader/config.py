@@ -28,5 +28,5 @@ class DefaultConfig:
     AUTH_REQUIRED = True
     # Base of the "type" URI of problem responses
     PROBLEM_TYPE_BASE = "/api/v1/problems/"
-    # How many submissions a listing returns at most
-    LIST_LIMIT = 100
+    # Generated instances (reference and every variant) kept per exercise and worker; 0 disables
+    INSTANCE_CACHE_SIZE = 1024

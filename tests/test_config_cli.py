@@ -3,11 +3,11 @@ from grader import create_app
 
 
 def test_defaults_then_environment_then_test_config(monkeypatch, tmp_path):
-    monkeypatch.setenv("GRADER_LIST_LIMIT", "7")
+    monkeypatch.setenv("GRADER_INSTANCE_CACHE_SIZE", "7")
     monkeypatch.setenv("GRADER_TOKEN_MAX_AGE_S", "60")
     url = f"sqlite:///{tmp_path}/c.sqlite"
     app = create_app({"TOKEN_MAX_AGE_S": 5, "DATABASE_URL": url, "SECRET_KEY": "s"})
-    assert app.config["LIST_LIMIT"] == 7
+    assert app.config["INSTANCE_CACHE_SIZE"] == 7
     assert app.config["TOKEN_MAX_AGE_S"] == 5
     assert app.config["MAX_CONTENT_LENGTH"] == 1 << 20
 

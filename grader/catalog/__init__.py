@@ -12,7 +12,8 @@ EXTENSION = "grader.catalog"
 def init_app(app) -> None:
     """Load the folders named by EXERCISE_DIRS; a broken exercise stops start-up."""
     folders = [Path(p) for p in app.config["EXERCISE_DIRS"]]
-    app.extensions[EXTENSION] = load_catalog(folders, Path(app.config["MISCONCEPTION_SLUGS"]))
+    app.extensions[EXTENSION] = load_catalog(folders, Path(app.config["MISCONCEPTION_SLUGS"]),
+                                             cache_size=app.config["INSTANCE_CACHE_SIZE"])
 
 
 def get_catalog(app) -> dict[str, Exercise]:

@@ -63,7 +63,7 @@ def load_slug_titles(path: Path) -> dict[str, str]:
     return json.loads(path.read_text())
 
 
-def load_exercise(folder: Path, titles: dict[str, str]) -> Exercise:
+def load_exercise(folder: Path, titles: dict[str, str], cache_size: int = 1024) -> Exercise:
     """Load one exercise folder; raise CatalogError naming the folder and what is wrong."""
     try:
         info = InfoSchema().load(json.loads((folder / "info.json").read_text()))
@@ -75,18 +75,18 @@ def load_exercise(folder: Path, titles: dict[str, str]) -> Exercise:
     if info["id"] != folder.name:
         raise CatalogError(f"exercise folder {folder}: id {info['id']!r} must equal the folder name")
     misconceptions = tuple(_misconception(m, titles, folder) for m in info["misconceptions"])
-    exercise = Exercise(info, module, statement, starter, misconceptions, _fallbacks(titles))
+    exercise = Exercise(info, module, statement, starter, misconceptions, _fallbacks(titles), cache_size)
     _check_consistency(exercise, module, folder)
     return exercise
 
 
-def load_catalog(folders: list[Path], slug_file: Path) -> dict[str, Exercise]:
+def load_catalog(folders: list[Path], slug_file: Path, cache_size: int = 1024) -> dict[str, Exercise]:
     """Every exercise found in the configured folders, keyed by id, checked on a first instance."""
     titles = load_slug_titles(slug_file)
     catalog: dict[str, Exercise] = {}
     for root in folders:
         for folder in sorted(p for p in Path(root).iterdir() if (p / "info.json").is_file()):
-            exercise = load_exercise(folder, titles)
+            exercise = load_exercise(folder, titles, cache_size)
             if exercise.id in catalog:
                 raise CatalogError(f"exercise id {exercise.id!r} appears twice ({folder})")
             catalog[exercise.id] = exercise
