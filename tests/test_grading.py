@@ -107,3 +107,17 @@ def test_scalars_are_accepted_for_zero_dimensional_parts():
     instance = exercise.instance(0)
     report = grade_numeric(exercise, instance, {"dL_dh_t": 1.0, "coefficients": answer_json(instance.answer)["coefficients"]})
     assert report.verdict == "invalid" and "shape" in report.parts[0].message
+
+
+def test_time_steps_count_from_the_parts_origin():
+    """coefficients[k] belongs to output s = t + k: locations and ranges name s, not k + 1."""
+    exercise = CATALOG["hidden-state-gradient"]
+    instance = exercise.instance(2)
+    t = instance.params["t"]
+    coefficients = instance.answer["coefficients"].copy()
+    coefficients[1] *= 3.0
+    report = grade_numeric(exercise, instance, {"dL_dh_t": listed(instance.answer["dL_dh_t"]),
+                                                "coefficients": listed(coefficients)})
+    wrong = part(report, "coefficients")
+    assert wrong.location.time_step == t + 1
+    assert wrong.relation.time_steps == (t + 1, t + 1)

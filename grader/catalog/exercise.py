@@ -23,6 +23,7 @@ class Part:
     rtol: float
     description: str
     time_axis: int | None = None
+    time_origin: str | None = None  # param holding the time step of index 0 on time_axis (default 1)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class PartSchema(Schema):
     rtol = fields.Float(required=True, validate=validate.Range(min=1e-15, max=0.1))
     description = fields.String(required=True)
     time_axis = fields.Integer(load_default=None, allow_none=True)
+    time_origin = fields.String(load_default=None, allow_none=True)
 
 
 class MisconceptionRefSchema(Schema):
@@ -74,6 +75,9 @@ def load_exercise(folder: Path, titles: dict[str, str], cache_size: int = 1024) 
         raise CatalogError(f"exercise folder {folder}: {exc}") from exc
     if info["id"] != folder.name:
         raise CatalogError(f"exercise folder {folder}: id {info['id']!r} must equal the folder name")
+    for attr in ("generate", "solve", "VARIANTS", "gradient_checks"):
+        if not hasattr(module, attr):
+            raise CatalogError(f"exercise folder {folder}: exercise.py defines no {attr}")
     misconceptions = tuple(_misconception(m, titles, folder) for m in info["misconceptions"])
     exercise = Exercise(info, module, statement, starter, misconceptions, _fallbacks(titles), cache_size)
     _check_consistency(exercise, module, folder)
@@ -122,9 +126,6 @@ def _fallbacks(titles: dict[str, str]) -> dict[str, MisconceptionInfo]:
 
 def _check_consistency(exercise: Exercise, module, folder: Path) -> None:
     """The module's variants match info.json's slugs, and a first instance has the declared parts."""
-    for attr in ("generate", "solve", "VARIANTS", "gradient_checks"):
-        if not hasattr(module, attr):
-            raise CatalogError(f"exercise folder {folder}: exercise.py defines no {attr}")
     declared, defined = set(exercise.misconceptions), set(module.VARIANTS)
     if declared != defined:
         raise CatalogError(f"exercise folder {folder}: info.json lists {sorted(declared)} but "
@@ -134,6 +135,10 @@ def _check_consistency(exercise: Exercise, module, folder: Path) -> None:
     except Exception as exc:  # a broken generator must stop start-up with its own message
         raise CatalogError(f"exercise folder {folder}: generating seed 0 failed: {exc!r}") from exc
     names = [p.name for p in exercise.parts]
+    for part in exercise.parts:
+        if part.time_origin and part.time_origin not in instance.params:
+            raise CatalogError(f"exercise folder {folder}: part {part.name} counts time from "
+                               f"{part.time_origin!r}, which is not a parameter")
     if list(instance.answer) != names:
         raise CatalogError(f"exercise folder {folder}: solve() returns {list(instance.answer)}, "
                            f"info.json declares {names}")

@@ -9,19 +9,20 @@ from grader.grading.report import Location, Relation
 RELATION_RTOL = 1e-6  # how closely a wrong part must follow a relation to be named by it
 
 
-def locate(*, expected: np.ndarray, actual: np.ndarray, time_axis: int | None) -> Location:
-    """Index of the largest absolute difference, with its 1-based time step when the part has one."""
+def locate(*, expected: np.ndarray, actual: np.ndarray, time_axis: int | None, first_step: int = 1) -> Location:
+    """Index of the largest absolute difference, with its time step when the part has a time axis
+    (first_step is the time step of index 0 along that axis)."""
     if expected.ndim == 0:
         return Location(index=())
     index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(actual - expected)), expected.shape))
-    return Location(index=index, time_step=None if time_axis is None else index[time_axis] + 1)
+    return Location(index=index, time_step=None if time_axis is None else index[time_axis] + first_step)
 
 
 def find_relation(*, expected: np.ndarray, actual: np.ndarray, rtol: float, scales: dict[str, float],
-                  time_axis: int | None) -> Relation | None:
+                  time_axis: int | None, first_step: int = 1) -> Relation | None:
     """Name how a wrong part relates to the reference, when it does in a simple way."""
     return (_scale(expected, actual, scales) or _time_reversed(expected, actual, time_axis)
-            or _confined(expected, actual, rtol, time_axis))
+            or _confined(expected, actual, rtol, time_axis, first_step))
 
 
 def _scale(expected, actual, scales):
@@ -61,7 +62,7 @@ def _time_reversed(expected, actual, time_axis):
     return None
 
 
-def _confined(expected, actual, rtol, time_axis):
+def _confined(expected, actual, rtol, time_axis, first_step):
     if time_axis is None:
         return None
     steps = np.moveaxis(actual - expected, time_axis, 0).reshape(expected.shape[time_axis], -1)
@@ -69,7 +70,7 @@ def _confined(expected, actual, rtol, time_axis):
     wrong = np.flatnonzero(np.linalg.norm(steps, axis=1) > rtol * scale)
     if wrong.size == 0 or wrong.size == expected.shape[time_axis]:
         return None
-    first, last = int(wrong[0]) + 1, int(wrong[-1]) + 1
+    first, last = int(wrong[0]) + first_step, int(wrong[-1]) + first_step
     where = f"time step {first}" if first == last else f"time steps {first} to {last}"
     return Relation(kind="time-range", time_steps=(first, last),
                     detail=f"The difference is confined to {where}; the other steps are right.")

@@ -55,10 +55,12 @@ def _grade_part(exercise, instance, part, rung) -> PartResult:
         return PartResult(name=part.name, verdict=Verdict.CORRECT, score=part.weight, max_score=part.weight,
                           relative_error=error, message=f"{part.name} is correct (relative error {error:.1e}).")
     slugs = _diagnose(instance, part.name, actual, rung.transposed)
+    first_step = int(instance.params[part.time_origin]) if part.time_origin else 1
     relation = None if slugs else find_relation(expected=expected, actual=actual, rtol=part.rtol,
-                                                scales=instance.scales, time_axis=part.time_axis)
+                                                scales=instance.scales, time_axis=part.time_axis,
+                                                first_step=first_step)
     message = f"{part.name} differs from the reference: relative error {error:.3g}."
-    location = locate(expected=expected, actual=actual, time_axis=part.time_axis)
+    location = locate(expected=expected, actual=actual, time_axis=part.time_axis, first_step=first_step)
     if rung.transposed:
         message = (f"{part.name} has the transposed shape {fmt_shape(actual.shape[:-2] + actual.shape[:-3:-1])}"
                    f"; expected {fmt_shape(expected.shape)}. " + message)
