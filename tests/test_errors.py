@@ -1,4 +1,6 @@
 """One error shape: every HTTP error is RFC 9457 problem+json, and refused requests store nothing."""
+import json
+
 import pytest
 from werkzeug.exceptions import abort, default_exceptions
 
@@ -61,6 +63,13 @@ def test_bad_bodies_get_problems_and_store_nothing(app, client, alice, payload, 
     body = assert_problem(response, status)
     assert needle in body["detail"] + str(body.get("errors"))
     assert count_submissions(app) == 0
+
+
+def test_deep_answer_within_the_json_limit_is_an_invalid_report(client, alice, fetch_instance):
+    instance = fetch_instance("linear-bptt", alice)
+    deep = json.loads("[" * 900 + "1.0" + "]" * 900)
+    response = client.post("/api/v1/submissions", json=numeric_body(instance, {"dW_hh": deep}), headers=alice)
+    assert response.status_code == 201 and response.json["verdict"] == "invalid"
 
 
 def test_huge_body_is_413_before_it_is_read(app, client, alice):

@@ -38,15 +38,18 @@ def climb(name: str, value, expected_shape: tuple[int, ...]) -> Rung:
     return Rung(problem=f"{name} has shape {_fmt(shape)}; expected {_fmt(expected_shape)}.")
 
 
-def _shape_of(value):
+MAX_DEPTH = 16  # answers are arrays of a few dimensions; deeper nesting is refused, not recursed into
+
+
+def _shape_of(value, depth=0):
     """The shape of a nested list of real numbers, 'ragged', or None if a leaf is not a number."""
-    if isinstance(value, bool):
+    if depth > MAX_DEPTH or isinstance(value, bool):
         return None
     if isinstance(value, Real):
         return ()
     if not isinstance(value, list) or not value:
         return None if not isinstance(value, list) else (0,)
-    shapes = [_shape_of(item) for item in value]
+    shapes = [_shape_of(item, depth + 1) for item in value]
     if any(s is None for s in shapes):
         return None
     if any(s == "ragged" or s != shapes[0] for s in shapes):
