@@ -43,7 +43,7 @@ def test_reference_passes_finite_differences(exercise, seed):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=by_id)
 def test_reference_is_graded_correct_through_http(exercise, client, alice, fetch_instance, submit):
     instance = fetch_instance(exercise.id, alice)
-    answer = exercise._solve(instance["arrays"])
+    answer = exercise.solve(instance["arrays"])
     response = submit(instance, answer, alice)
     assert response.status_code == 201
     assert response.json["verdict"] == "correct"
@@ -89,9 +89,9 @@ def test_misconceptions_are_distinguishable_on_generated_instances(exercise):
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=by_id)
 def test_generator_is_deterministic_per_seed(exercise):
-    first = exercise._generate(np.random.default_rng([5, 0]))
-    again = exercise._generate(np.random.default_rng([5, 0]))
-    other = exercise._generate(np.random.default_rng([6, 0]))
+    first = exercise.generate(np.random.default_rng([5, 0]))
+    again = exercise.generate(np.random.default_rng([5, 0]))
+    other = exercise.generate(np.random.default_rng([6, 0]))
     assert first.keys() == again.keys()
     for name in first:
         assert np.asarray(first[name]).tobytes() == np.asarray(again[name]).tobytes(), name
@@ -120,6 +120,6 @@ def test_a_symmetric_w_hh_would_hide_the_missing_transpose():
     params = exercise.instance(0).params
     W = params["W_hh"]
     symmetric = {**params, "W_hh": (W + W.T) / 2}
-    answer = exercise._solve(symmetric)
-    variants = {slug: fn(symmetric) for slug, fn in exercise._variants.items()}
+    answer = exercise.solve(symmetric)
+    variants = exercise.variants_for(symmetric)
     assert "missing-transpose-in-recurrence" in exercise.hidden_variants(answer, variants)

@@ -11,29 +11,53 @@ import numpy as np
 DISCRIMINATION_RTOL = 1e-3  # a variant closer than this to the answer (or another variant) is hidden
 UNCHANGED_RTOL = 1e-12  # below this a variant leaves a part as the reference computes it
 MAX_GENERATION_TRIES = 50
+ARRAY, INTEGER, LABEL, CHOICES = "array", "integer", "label", "choices"
 
 
 @dataclass(frozen=True)
 class Part:
-    """One answer field: its name, symbolic shape, weight in the score and tolerance."""
+    """One answer field: name, kind, symbolic shape, weight in the score and tolerance.
+
+    kind: "array" (numbers compared by metric), "integer" and "label" (exact), "choices" (a set of
+    option ids with partial credit). metric: "frobenius" (relative Frobenius error) or
+    "elementwise" (largest relative error of any entry, for values spanning many magnitudes).
+    """
 
     name: str
     shape: str
     weight: float
     rtol: float
     description: str
+    kind: str = ARRAY
+    metric: str = "frobenius"
     time_axis: int | None = None
     time_origin: str | None = None  # param holding the time step of index 0 on time_axis (default 1)
+    labels: tuple[str, ...] = ()
+    options: tuple[dict, ...] = ()  # {"id", "text", "correct", "why"}
+
+    def distance(self, actual, expected) -> float:
+        """How far actual is from expected in this part's own measure (0 means equal)."""
+        if self.kind != ARRAY:
+            return 0.0 if _same(actual, expected) else float("inf")
+        if np.shape(actual) != np.shape(expected):
+            return float("inf")
+        if self.metric == "elementwise":
+            return float(np.max(np.abs(actual - expected) / np.maximum(np.abs(expected), 1e-300), initial=0.0))
+        return relative_error(actual, expected)
 
 
 @dataclass(frozen=True)
 class MisconceptionInfo:
-    """A known mistake: stable slug, title, what to look at, and the equation it concerns."""
+    """A known mistake: stable slug, title, what to look at, and the equation it concerns.
+
+    accepted: a near miss (another library's convention, say) that is credited as correct and named.
+    """
 
     slug: str
     title: str
     message: str
     equation: str
+    accepted: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,8 +67,8 @@ class Instance:
     seed: int
     tries: int
     params: dict[str, Any]
-    answer: dict[str, np.ndarray]
-    variants: dict[str, dict[str, np.ndarray]]
+    answer: dict[str, Any]
+    variants: dict[str, dict[str, Any]]
     scales: dict[str, float] = field(default_factory=dict)
 
 
@@ -53,11 +77,15 @@ def relative_error(actual, expected):
     return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300))
 
 
-def differs(a, b, rtol):
-    """True when a and b have other shapes or a relative difference above rtol (either way round)."""
-    if np.shape(a) != np.shape(b):
-        return True
-    return min(relative_error(a, b), relative_error(b, a)) > rtol
+def slug_of(variant_key: str) -> str:
+    """VARIANTS keys are a slug, or slug/name when one mistake has several forms."""
+    return variant_key.split("/", 1)[0]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (frozenset, set)) or isinstance(b, (frozenset, set)):
+        return set(a) == set(b)
+    return a == b
 
 
 class GenerationError(RuntimeError):
@@ -97,45 +125,53 @@ class Exercise:
     def part(self, name: str) -> Part:
         return next(p for p in self.parts if p.name == name)
 
-    def variant_slugs(self) -> tuple[str, ...]:
+    def variant_keys(self) -> tuple[str, ...]:
         return tuple(self._variants)
+
+    def generate(self, rng: np.random.Generator) -> dict:
+        return self._generate(rng)
+
+    def solve(self, params: dict) -> dict:
+        return self._solve(params)
+
+    def variants_for(self, params: dict) -> dict[str, dict]:
+        return {key: fn(params) for key, fn in self._variants.items()}
 
     def _make_instance(self, seed: int) -> Instance:
         """Generate from seed, regenerating with [seed, k] until every mistake is visible."""
         for k in range(MAX_GENERATION_TRIES):
             params = self._generate(np.random.default_rng([seed, k]))
             answer = self._solve(params)
-            variants = {slug: fn(params) for slug, fn in self._variants.items()}
+            variants = self.variants_for(params)
             if self.hidden_variants(answer, variants) == []:
                 return Instance(seed, k, params, answer, variants, self._scales(params))
         raise GenerationError(f"{self.id}: no discriminating instance for seed {seed}")
 
-    @staticmethod
-    def hidden_variants(answer, variants) -> list[str]:
-        """Slugs of variants that the instance cannot tell apart from the answer or each other.
+    def hidden_variants(self, answer, variants) -> list[str]:
+        """Keys of variants that the instance cannot tell apart from the answer or each other.
 
-        A variant must change at least one part clearly (relative difference >= 1e-3) and leave
-        every other part either clearly changed or exactly the reference's; two variants must
-        differ clearly in at least one part.
+        A variant must change at least one part clearly (by 1e-3, or by ten times the part's
+        tolerance for an accepted near miss) and leave every other part either clearly changed or
+        exactly the reference's; two variants must differ clearly in at least one part.
         """
         hidden = []
-        for slug, variant in variants.items():
-            changes = [_change(variant[n], answer[n]) for n in answer]
+        for key, variant in variants.items():
+            accepted = self.misconception(slug_of(key)).accepted if slug_of(key) in self.misconceptions else False
+            changes = [self._change(part, variant[part.name], answer[part.name], accepted) for part in self.parts]
             if "ambiguous" in changes or "clear" not in changes:
-                hidden.append(slug)
-        slugs = list(variants)
-        for i, first in enumerate(slugs):
-            for second in slugs[i + 1:]:
-                if not any(differs(variants[first][n], variants[second][n], DISCRIMINATION_RTOL)
-                           for n in answer):
+                hidden.append(key)
+        keys = list(variants)
+        for i, first in enumerate(keys):
+            for second in keys[i + 1:]:
+                if all(p.distance(variants[first][p.name], variants[second][p.name]) <= DISCRIMINATION_RTOL
+                       for p in self.parts):
                     hidden.extend([first, second])
         return hidden
 
-
-def _change(variant_part, answer_part) -> str:
-    if np.shape(variant_part) != np.shape(answer_part):
-        return "clear"
-    rel = relative_error(variant_part, answer_part)
-    if rel <= UNCHANGED_RTOL:
-        return "none"
-    return "clear" if rel >= DISCRIMINATION_RTOL else "ambiguous"
+    @staticmethod
+    def _change(part: Part, variant_part, answer_part, accepted: bool) -> str:
+        distance = part.distance(variant_part, answer_part)
+        if distance <= UNCHANGED_RTOL:
+            return "none"
+        clear = 10 * part.rtol if accepted else DISCRIMINATION_RTOL
+        return "clear" if distance >= clear and (not accepted or distance < DISCRIMINATION_RTOL) else "ambiguous"

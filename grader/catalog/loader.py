@@ -6,9 +6,9 @@ import json
 import logging
 from pathlib import Path
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from grader.catalog.exercise import Exercise, MisconceptionInfo
+from grader.catalog.exercise import Exercise, MisconceptionInfo, slug_of
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,13 @@ class CatalogError(RuntimeError):
     """An exercise folder is missing a file, has an invalid info.json or a broken module."""
 
 
+class OptionSchema(Schema):
+    id = fields.String(required=True, validate=SLUG)
+    text = fields.String(required=True)
+    correct = fields.Boolean(required=True)
+    why = fields.String(required=True, metadata={"description": "shown when the option is picked wrongly"})
+
+
 class PartSchema(Schema):
     name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$"))
     shape = fields.String(required=True)
@@ -27,12 +34,21 @@ class PartSchema(Schema):
     description = fields.String(required=True)
     time_axis = fields.Integer(load_default=None, allow_none=True)
     time_origin = fields.String(load_default=None, allow_none=True)
+    kind = fields.String(load_default="array", validate=validate.OneOf(["array", "integer", "label", "choices"]))
+    metric = fields.String(load_default="frobenius", validate=validate.OneOf(["frobenius", "elementwise"]))
+    labels = fields.List(fields.String(), load_default=list)
+    options = fields.List(fields.Nested(OptionSchema), load_default=list)
+
+    @post_load
+    def tuples(self, data, **kwargs):
+        return {**data, "labels": tuple(data["labels"]), "options": tuple(data["options"])}
 
 
 class MisconceptionRefSchema(Schema):
     slug = fields.String(required=True, validate=SLUG)
     message = fields.String(required=True)
     equation = fields.String(required=True)
+    accepted = fields.Boolean(load_default=False)
 
 
 class InfoSchema(Schema):
@@ -113,7 +129,7 @@ def _misconception(ref: dict, titles: dict[str, str], folder: Path) -> Misconcep
         raise CatalogError(f"exercise folder {folder}: unknown misconception slug {ref['slug']!r}; "
                            "add it to exercises/misconceptions.json first")
     return MisconceptionInfo(slug=ref["slug"], title=titles[ref["slug"]], message=ref["message"],
-                             equation=ref["equation"])
+                             equation=ref["equation"], accepted=ref["accepted"])
 
 
 def _fallbacks(titles: dict[str, str]) -> dict[str, MisconceptionInfo]:
@@ -126,7 +142,7 @@ def _fallbacks(titles: dict[str, str]) -> dict[str, MisconceptionInfo]:
 
 def _check_consistency(exercise: Exercise, module, folder: Path) -> None:
     """The module's variants match info.json's slugs, and a first instance has the declared parts."""
-    declared, defined = set(exercise.misconceptions), set(module.VARIANTS)
+    declared, defined = set(exercise.misconceptions), {slug_of(key) for key in module.VARIANTS}
     if declared != defined:
         raise CatalogError(f"exercise folder {folder}: info.json lists {sorted(declared)} but "
                            f"exercise.py defines variants {sorted(defined)}")

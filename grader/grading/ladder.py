@@ -69,3 +69,31 @@ def _fmt(shape) -> str:
 
 
 fmt_shape = _fmt
+
+
+def read_integer(name: str, value) -> Rung:
+    """An exact integer part: a JSON integer (or a float with an integral value)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return Rung(problem=f"{name} must be an integer; got {_describe(value)}.")
+    if float(value) != int(value):
+        return Rung(problem=f"{name} must be an integer; got {value}.")
+    return Rung(array=int(value))
+
+
+def read_label(name: str, value, labels) -> Rung:
+    if not isinstance(value, str) or value not in labels:
+        return Rung(problem=f"{name} must be one of {', '.join(map(repr, labels))}.")
+    return Rung(array=value)
+
+
+def read_choices(name: str, value, options) -> Rung:
+    """A multi-select part: a list of distinct option ids."""
+    ids = [o["id"] for o in options]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return Rung(problem=f"{name} must be a list of option ids, e.g. [{ids[0]!r}].")
+    unknown = sorted(set(value) - set(ids))
+    if unknown:
+        return Rung(problem=f"{name} names unknown options {unknown}; the options are {ids}.")
+    if len(set(value)) != len(value):
+        return Rung(problem=f"{name} lists an option twice.")
+    return Rung(array=frozenset(value))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.catalog.exercise import Exercise, Instance, differs, relative_error
+from grader.catalog.exercise import ARRAY, CHOICES, INTEGER, LABEL, Exercise, Instance, slug_of
+from grader.grading.choices import grade_choices
 from grader.grading.compare import find_relation, locate
-from grader.grading.ladder import climb, fmt_shape
+from grader.grading.ladder import climb, fmt_shape, read_choices, read_integer, read_label
 from grader.grading.report import MisconceptionMatch, PartResult, Report, Verdict
 
 DIAGNOSIS_RTOL = 1e-6  # an answer this close to a variant's part is that mistake
@@ -14,20 +15,33 @@ TRANSPOSED = "transposed-convention"
 
 def grade_numeric(exercise: Exercise, instance: Instance, answer: dict) -> Report:
     """Grade answer (field name -> JSON value) against the instance's reference and variants."""
-    rungs = {p.name: climb(p.name, answer[p.name], instance.answer[p.name].shape)
-             for p in exercise.parts if p.name in answer}
+    rungs = {p.name: _read(p, answer[p.name], instance.answer[p.name]) for p in exercise.parts if p.name in answer}
     invalid = _invalid_parts(exercise, instance, answer, rungs)
     if invalid:
         return Report(verdict=Verdict.INVALID, score=0.0, max_score=exercise.max_score, parts=tuple(invalid),
                       message="The answer could not be graded: fix the fields named below and submit again.")
     parts = [_grade_part(exercise, instance, p, rungs[p.name]) for p in exercise.parts]
-    matches = _collect(exercise, parts)
+    return assemble(exercise, parts)
+
+
+def assemble(exercise: Exercise, parts: list[PartResult]) -> Report:
+    """The report from graded parts: score, verdict, the misconceptions matched, hints."""
     score = round(sum(p.score for p in parts), 10)
     verdict = (Verdict.CORRECT if all(p.verdict is Verdict.CORRECT for p in parts)
                else Verdict.INCORRECT if score == 0.0 else Verdict.PARTIALLY_CORRECT)
     hints = () if verdict is Verdict.CORRECT else exercise.hints
     return Report(verdict=verdict, score=score, max_score=exercise.max_score, parts=tuple(parts),
-                  misconceptions=matches, hints=hints, message=_summary(verdict, parts))
+                  misconceptions=_collect(exercise, parts), hints=hints, message=_summary(verdict, parts))
+
+
+def _read(part, value, expected):
+    if part.kind == INTEGER:
+        return read_integer(part.name, value)
+    if part.kind == LABEL:
+        return read_label(part.name, value, part.labels)
+    if part.kind == CHOICES:
+        return read_choices(part.name, value, part.options)
+    return climb(part.name, value, np.shape(expected))
 
 
 def _invalid_parts(exercise, instance, answer, rungs) -> list[PartResult]:
@@ -36,9 +50,10 @@ def _invalid_parts(exercise, instance, answer, rungs) -> list[PartResult]:
                           message=f"Unknown answer field {name!r}; the fields are {', '.join(names)}.")
                for name in sorted(set(answer) - set(names))]
     for part in exercise.parts:
-        shape = fmt_shape(instance.answer[part.name].shape)
         if part.name not in answer:
-            message = f"{part.name} is missing; expected an array of shape {shape} ({part.description})."
+            what = (f"an array of shape {fmt_shape(np.shape(instance.answer[part.name]))}" if part.kind == ARRAY
+                    else f"a {part.kind} value")
+            message = f"{part.name} is missing; expected {what} ({part.description})."
         elif rungs[part.name].problem:
             message = rungs[part.name].problem
         else:
@@ -49,19 +64,37 @@ def _invalid_parts(exercise, instance, answer, rungs) -> list[PartResult]:
 
 
 def _grade_part(exercise, instance, part, rung) -> PartResult:
+    if part.kind == CHOICES:
+        return grade_choices(part, actual=rung.array, expected=instance.answer[part.name])
     expected, actual = instance.answer[part.name], rung.array
-    error = relative_error(actual, expected)
+    error = part.distance(actual, expected)
     if error <= part.rtol and not rung.transposed:
-        return PartResult(name=part.name, verdict=Verdict.CORRECT, score=part.weight, max_score=part.weight,
-                          relative_error=error, message=f"{part.name} is correct (relative error {error:.1e}).")
-    slugs = _diagnose(instance, part.name, actual, rung.transposed)
+        return _correct(part, error, f"{part.name} is correct" + (f" (relative error {error:.1e})."
+                                                                   if part.kind == ARRAY else "."))
+    near_miss = _accepted_near_miss(exercise, instance, part, actual)
+    if near_miss:
+        info = exercise.misconception(near_miss)
+        return _correct(part, error, f"{part.name} is accepted: it matches {info.title.lower()}.", (near_miss,))
+    slugs = _diagnose(exercise, instance, part, actual, rung.transposed)
+    if part.kind != ARRAY:
+        return PartResult(name=part.name, verdict=Verdict.INCORRECT, score=0.0, max_score=part.weight,
+                          misconceptions=tuple(slugs), message=f"{part.name} is not right: {actual!r}.")
+    return _wrong_array(part, instance, expected, actual, error, slugs, rung.transposed)
+
+
+def _correct(part, error, message, slugs=()) -> PartResult:
+    return PartResult(name=part.name, verdict=Verdict.CORRECT, score=part.weight, max_score=part.weight,
+                      relative_error=error if part.kind == ARRAY else None, misconceptions=slugs, message=message)
+
+
+def _wrong_array(part, instance, expected, actual, error, slugs, transposed) -> PartResult:
     first_step = int(instance.params[part.time_origin]) if part.time_origin else 1
     relation = None if slugs else find_relation(expected=expected, actual=actual, rtol=part.rtol,
                                                 scales=instance.scales, time_axis=part.time_axis,
                                                 first_step=first_step)
     message = f"{part.name} differs from the reference: relative error {error:.3g}."
     location = locate(expected=expected, actual=actual, time_axis=part.time_axis, first_step=first_step)
-    if rung.transposed:
+    if transposed:
         message = (f"{part.name} has the transposed shape {fmt_shape(actual.shape[:-2] + actual.shape[:-3:-1])}"
                    f"; expected {fmt_shape(expected.shape)}. " + message)
     elif location.index:
@@ -74,24 +107,35 @@ def _grade_part(exercise, instance, part, rung) -> PartResult:
                       relation=relation, message=message)
 
 
-def _diagnose(instance, name, actual, transposed) -> list[str]:
+def _accepted_near_miss(exercise, instance, part, actual) -> str | None:
+    for key, variant in instance.variants.items():
+        slug = slug_of(key)
+        if (slug in exercise.misconceptions and exercise.misconceptions[slug].accepted
+                and part.distance(actual, variant[part.name]) <= part.rtol):
+            return slug
+    return None
+
+
+def _diagnose(exercise, instance, part, actual, transposed) -> list[str]:
     """Slugs whose variant changes this part and matches the answer; a transpose is a convention.
 
     A transposed-shape answer arrives already swapped back (see ladder.climb).
     """
-    expected = instance.answer[name]
+    expected = instance.answer[part.name]
     if transposed:
-        return [TRANSPOSED] if relative_error(actual, expected) <= DIAGNOSIS_RTOL else []
-    square = actual.ndim >= 2 and actual.shape[-1] == actual.shape[-2]
-    if square and relative_error(np.swapaxes(actual, -1, -2), expected) <= DIAGNOSIS_RTOL:
+        return [TRANSPOSED] if part.distance(actual, expected) <= DIAGNOSIS_RTOL else []
+    if part.kind == ARRAY and actual.ndim >= 2 and actual.shape[-1] == actual.shape[-2] \
+            and part.distance(np.swapaxes(actual, -1, -2), expected) <= DIAGNOSIS_RTOL:
         return [TRANSPOSED]
-    return [slug for slug, variant in instance.variants.items()
-            if np.shape(variant[name]) == actual.shape and differs(variant[name], expected, 1e-12)
-            and relative_error(actual, variant[name]) <= DIAGNOSIS_RTOL]
+    tolerance = DIAGNOSIS_RTOL if part.kind == ARRAY else 0.0
+    slugs = [slug_of(key) for key, variant in instance.variants.items()
+             if part.distance(variant[part.name], expected) > 1e-12
+             and part.distance(actual, variant[part.name]) <= tolerance]
+    return list(dict.fromkeys(slugs))
 
 
 def _collect(exercise, parts) -> tuple[MisconceptionMatch, ...]:
-    """One entry per matched slug, listing the parts it explains, in catalog order."""
+    """One entry per matched slug, listing the parts it explains, in the order first met."""
     by_slug: dict[str, list[str]] = {}
     for part in parts:
         for slug in part.misconceptions:
