@@ -52,3 +52,17 @@ def test_a_broken_exercise_stops_the_app_factory(folder, tmp_path):
     with pytest.raises(CatalogError):
         create_app({"EXERCISE_DIRS": [str(folder.parent)], "SECRET_KEY": "s",
                     "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"})
+
+
+def test_check_exercises_passes_a_good_folder_and_fails_a_weak_one(folder, tmp_path):
+    app = create_app({"SECRET_KEY": "s", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite",
+                      "EXERCISE_DIRS": [str(folder.parent)]})
+    runner = app.test_cli_runner()
+    good = runner.invoke(args=["check-exercises", str(folder), "--seeds", "2"])
+    assert good.exit_code == 0 and "linear-bptt: ok" in good.output
+    # a starter that returns the reference must be caught
+    (folder / "starter.py").write_text(
+        "from grader.reference.linear import linear_bptt\n")
+    edit_info(folder, entry_point="linear_bptt")
+    weak = runner.invoke(args=["check-exercises", str(folder), "--seeds", "2"])
+    assert weak.exit_code != 0 and "starter" in weak.output

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from grader.catalog.exercise import Exercise, Instance, MisconceptionInfo, Part  # noqa: F401
 from grader.catalog.loader import CatalogError, load_catalog  # noqa: F401
+from grader.catalog import selftest  # noqa: F401
 
 EXTENSION = "grader.catalog"
 

@@ -1,0 +1,104 @@
+"""The self-test every exercise must pass; the catalog test and `flask check-exercises` run it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.catalog.exercise import ARRAY, CHOICES, INTEGER, LABEL, Exercise, slug_of
+from grader.grading.numeric import grade_numeric
+
+FD_RTOL, FD_ATOL = 1e-6, 1e-9  # central differences at step 1e-6 in float64: ~1e-9 relative, with margin
+
+
+@dataclass(frozen=True)
+class Failure:
+    check: str
+    detail: str
+
+
+def to_json(answer: dict) -> dict:
+    """An answer as a client sends it: arrays as nested lists, sets as sorted lists."""
+    def plain(value):
+        if isinstance(value, (set, frozenset)):
+            return sorted(value)
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+    return {name: plain(value) for name, value in answer.items()}
+
+
+def run_starter(exercise: Exercise, params: dict) -> dict:
+    """Call the starter's entry point (trusted course material, run in-process)."""
+    namespace: dict = {}
+    exec(compile(exercise.starter, f"{exercise.id}/starter.py", "exec"), namespace)
+    return namespace[exercise.info["entry_point"]](**params)
+
+
+def blank_answer(exercise: Exercise, answer: dict) -> dict:
+    """Zeros of the right shapes, 0 for integers, the first label, no choices."""
+    blank = {}
+    for part in exercise.parts:
+        blank[part.name] = {ARRAY: lambda: np.zeros(np.shape(answer[part.name])), INTEGER: lambda: 0,
+                            LABEL: lambda: part.labels[0], CHOICES: lambda: []}[part.kind]()
+    return blank
+
+
+def check_gradients(exercise: Exercise, seed: int) -> list[Failure]:
+    instance = exercise.instance(seed)
+    checks = list(exercise.gradient_checks(instance.params, instance.answer, np.random.default_rng(seed)))
+    if not checks:
+        return [Failure("reference", "gradient_checks yields nothing")]
+    return [Failure("reference", f"seed {seed}, {label}: numeric {numeric!r} vs reference {analytic!r}")
+            for label, numeric, analytic in checks
+            if not abs(numeric - analytic) <= FD_RTOL * abs(analytic) + FD_ATOL]
+
+
+def check_grading(exercise: Exercise, seed: int) -> list[Failure]:
+    """Reference correct, starter and blank answers not, every variant named by its slug alone."""
+    instance = exercise.instance(seed)
+    failures = []
+    report = grade_numeric(exercise, instance, to_json(instance.answer))
+    if report.verdict != "correct":
+        failures.append(Failure("reference graded", f"seed {seed}: {report.verdict}: {report.message}"))
+    for name, answer in (("starter", run_starter(exercise, instance.params)),
+                         ("blank answer", blank_answer(exercise, instance.answer))):
+        verdict = grade_numeric(exercise, instance, to_json(answer)).verdict
+        if verdict == "correct":
+            failures.append(Failure(name, f"seed {seed}: the {name} is graded correct"))
+    hidden = exercise.hidden_variants(instance.answer, instance.variants)
+    if hidden:
+        failures.append(Failure("distinguishable", f"seed {seed}: hidden variants {hidden}"))
+    for key, variant in instance.variants.items():
+        report = grade_numeric(exercise, instance, to_json(variant))
+        slugs = [m.slug for m in report.misconceptions]
+        accepted = exercise.misconception(slug_of(key)).accepted
+        if slugs != [slug_of(key)] or (report.verdict == "correct") != accepted:
+            failures.append(Failure("diagnosis", f"seed {seed}, variant {key}: {report.verdict}, matched {slugs}"))
+    return failures
+
+
+def check_determinism(exercise: Exercise) -> list[Failure]:
+    def as_bytes(params):
+        return {k: np.asarray(v).tobytes() + str(np.shape(v)).encode() for k, v in params.items()}
+    first = as_bytes(exercise.generate(np.random.default_rng([5, 0])))
+    again = as_bytes(exercise.generate(np.random.default_rng([5, 0])))
+    other = as_bytes(exercise.generate(np.random.default_rng([6, 0])))
+    failures = []
+    if first != again:
+        failures.append(Failure("deterministic", "the same seed gave different params"))
+    if first == other:
+        failures.append(Failure("deterministic", "two seeds gave the same params"))
+    return failures
+
+
+def self_test(exercise: Exercise, seeds=range(12)) -> list[Failure]:
+    """Every check on the given seeds (gradient checks on the first three)."""
+    failures = check_determinism(exercise)
+    for seed in seeds:
+        if seed in list(seeds)[:3]:
+            failures += check_gradients(exercise, seed)
+        failures += check_grading(exercise, seed)
+    return failures
