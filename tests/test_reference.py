@@ -3,26 +3,15 @@ import numpy as np
 import pytest
 
 from grader.reference import forward_mode, linear, tanh_rnn, truncation
+from grader.reference.checks import FD_STEP, directional_checks
 
-FD_STEP = 1e-6
 FD_RTOL = 1e-7  # central differences in float64 at step 1e-6 are good to about 1e-9 relative
-
-
-def directional_fd(loss, params, name, direction):
-    """Central difference of loss(params) along direction for params[name]."""
-    plus = {**params, name: params[name] + FD_STEP * direction}
-    minus = {**params, name: params[name] - FD_STEP * direction}
-    return (loss(**plus) - loss(**minus)) / (2 * FD_STEP)
 
 
 def assert_fd_agrees(loss, params, grads, rng):
     """<u, grad> equals the central difference along three random directions u, per parameter."""
-    for name, grad in grads.items():
-        for _ in range(3):
-            u = rng.standard_normal(params[name].shape)
-            fd = directional_fd(loss, params, name, u)
-            analytic = float(np.sum(u * grad))
-            assert abs(fd - analytic) <= FD_RTOL * max(abs(analytic), 1e-3), name
+    for label, fd, analytic in directional_checks(loss, params, grads, rng, directions=3):
+        assert abs(fd - analytic) <= FD_RTOL * max(abs(analytic), 1e-3), label
 
 
 @pytest.fixture
@@ -139,39 +128,15 @@ def test_truncation_to_one_step_is_the_same_in_both_modes(rng):
         np.testing.assert_allclose(sliding[name], local[name], rtol=1e-12, atol=1e-15)
 
 
-def test_sliding_truncation_matches_finite_differences_of_a_detached_loss(rng):
-    """Sliding(tau) is the exact gradient of a loss whose state at s - tau is held constant."""
-    p = tanh_params(rng, T=6)
-    tau = 2
-    fwd = tanh_rnn.tanh_forward(p["W_xh"], p["W_hh"], p["b_h"], p["W_hq"], p["b_q"], p["X"], p["H0"])
-    T, B = p["Y"].shape
-
-    def loss(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):
-        total = 0.0
-        for s in range(T):
-            start = max(s - tau + 1, 0)
-            H_start = fwd.H_prev[start]  # a constant: the detached state values
-            window = tanh_rnn.tanh_forward(W_xh, W_hh, b_h, W_hq, b_q, X[start:s + 1], H_start)
-            total += tanh_rnn.cross_entropy(window.O[-1:], Y[s:s + 1]) / T
-        return total
-
-    grads = truncation.sliding_bptt(**p, tau=tau)
-    names = ("W_xh", "W_hh", "b_h", "W_hq", "b_q")
-    assert_fd_agrees(loss, p, {n: grads["d" + n] for n in names}, rng)
-
-
-def test_chunked_truncation_matches_finite_differences_of_detached_chunks(rng):
+@pytest.mark.parametrize("mode, tau", [("sliding", 2), ("sliding", 3), ("chunked", 3), ("chunked", 4)])
+def test_truncation_matches_finite_differences_of_a_detached_loss(rng, mode, tau):
+    """Truncated gradients are exact gradients of a loss whose earlier states are held constant."""
     p = tanh_params(rng, T=7)
-    tau = 3
-    fwd = tanh_rnn.tanh_forward(p["W_xh"], p["W_hh"], p["b_h"], p["W_hq"], p["b_q"], p["X"], p["H0"])
-    T = p["Y"].shape[0]
+    carried = tanh_rnn.tanh_forward(p["W_xh"], p["W_hh"], p["b_h"], p["W_hq"], p["b_q"], p["X"], p["H0"]).H_prev
+    loss_of = getattr(truncation, f"{mode}_loss")
 
-    def loss(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):
-        total = 0.0
-        for start in range(0, T, tau):
-            chunk = tanh_rnn.tanh_forward(W_xh, W_hh, b_h, W_hq, b_q, X[start:start + tau], fwd.H_prev[start])
-            total += tanh_rnn.cross_entropy(chunk.O, Y[start:start + tau]) * chunk.O.shape[0] / T
-        return total
+    def loss(**params):
+        return loss_of(**params, tau=tau, carried=carried)
 
-    grads = truncation.chunked_bptt(**p, tau=tau)
+    grads = getattr(truncation, f"{mode}_bptt")(**p, tau=tau)
     assert_fd_agrees(loss, p, {n: grads["d" + n] for n in ("W_xh", "W_hh", "b_h", "W_hq", "b_q")}, rng)

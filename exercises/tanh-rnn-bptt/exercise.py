@@ -27,7 +27,7 @@ def generate(rng):
             "Y": rng.integers(0, q, size=(T, B)),
         }
         fwd = tanh_rnn.tanh_forward(*(p[k] for k in PARAMS[:-1]))
-        if 0.2 <= np.mean(np.abs(fwd.H)) <= 0.8:
+        if 0.2 <= np.mean(np.abs(fwd.H)) <= 0.8 and np.linalg.norm(p["H0"]) >= 0.2:
             return p
 
 

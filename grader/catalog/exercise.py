@@ -11,7 +11,29 @@ import numpy as np
 DISCRIMINATION_RTOL = 1e-3  # a variant closer than this to the answer (or another variant) is hidden
 UNCHANGED_RTOL = 1e-12  # below this a variant leaves a part as the reference computes it
 MAX_GENERATION_TRIES = 50
-ARRAY, INTEGER, LABEL, CHOICES = "array", "integer", "label", "choices"
+ARRAY, INTEGER, LABEL, CHOICES, SAMPLES = "array", "integer", "label", "choices", "samples"
+Z_CRIT = 4.0  # a samples part passes when its mean is within 4 standard errors: false rejection 6.3e-5
+SAMPLES_CLEAR = 2.5  # two sample targets are told apart when their means are 10 standard errors apart
+
+
+@dataclass(frozen=True)
+class SampleTarget:
+    """What a samples part is checked against: the estimator's exact mean and variance.
+
+    samples: one honest draw of count samples (what the reference submits in self-tests).
+    """
+
+    mean: float
+    variance: float
+    count: int
+    samples: np.ndarray = field(repr=False, compare=False, default=None)
+
+    @property
+    def standard_error(self) -> float:
+        return float(np.sqrt(self.variance / self.count))
+
+    def z(self, samples: np.ndarray) -> float:
+        return float((np.mean(samples) - self.mean) / self.standard_error)
 
 
 @dataclass(frozen=True)
@@ -19,7 +41,7 @@ class Part:
     """One answer field: name, kind, symbolic shape, weight in the score and tolerance.
 
     kind: "array" (numbers compared by metric), "integer" and "label" (exact), "choices" (a set of
-    option ids with partial credit). metric: "frobenius" (relative Frobenius error) or
+    option ids with partial credit), "samples" (draws of an estimator, tested for unbiasedness). metric: "frobenius" (relative Frobenius error) or
     "elementwise" (largest relative error of any entry, for values spanning many magnitudes).
     """
 
@@ -37,6 +59,8 @@ class Part:
 
     def distance(self, actual, expected) -> float:
         """How far actual is from expected in this part's own measure (0 means equal)."""
+        if self.kind == SAMPLES:
+            return _sample_distance(actual, expected)
         if self.kind != ARRAY:
             return 0.0 if _same(actual, expected) else float("inf")
         if np.shape(actual) != np.shape(expected):
@@ -80,6 +104,13 @@ def relative_error(actual, expected):
 def slug_of(variant_key: str) -> str:
     """VARIANTS keys are a slug, or slug/name when one mistake has several forms."""
     return variant_key.split("/", 1)[0]
+
+
+def _sample_distance(actual, expected: SampleTarget) -> float:
+    """In units of the test's threshold: |z| / Z_CRIT for samples, the same for two targets' means."""
+    if isinstance(actual, SampleTarget):
+        return abs(actual.mean - expected.mean) / expected.standard_error / Z_CRIT
+    return abs(expected.z(np.asarray(actual))) / Z_CRIT
 
 
 def _same(a, b) -> bool:
@@ -163,8 +194,8 @@ class Exercise:
         keys = list(variants)
         for i, first in enumerate(keys):
             for second in keys[i + 1:]:
-                if all(p.distance(variants[first][p.name], variants[second][p.name]) <= DISCRIMINATION_RTOL
-                       for p in self.parts):
+                if all(p.distance(variants[first][p.name], variants[second][p.name])
+                       <= (SAMPLES_CLEAR if p.kind == SAMPLES else DISCRIMINATION_RTOL) for p in self.parts):
                     hidden.extend([first, second])
         return hidden
 
@@ -173,5 +204,5 @@ class Exercise:
         distance = part.distance(variant_part, answer_part)
         if distance <= UNCHANGED_RTOL:
             return "none"
-        clear = 10 * part.rtol if accepted else DISCRIMINATION_RTOL
+        clear = 10 * part.rtol if accepted else SAMPLES_CLEAR if part.kind == SAMPLES else DISCRIMINATION_RTOL
         return "clear" if distance >= clear and (not accepted or distance < DISCRIMINATION_RTOL) else "ambiguous"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.catalog.exercise import ARRAY, CHOICES, INTEGER, LABEL, Exercise, slug_of
+from grader.catalog.exercise import ARRAY, CHOICES, INTEGER, LABEL, SAMPLES, Exercise, SampleTarget, slug_of
 from grader.grading.numeric import grade_numeric
 
 FD_RTOL, FD_ATOL = 1e-6, 1e-9  # central differences at step 1e-6 in float64: ~1e-9 relative, with margin
@@ -20,6 +20,8 @@ class Failure:
 def to_json(answer: dict) -> dict:
     """An answer as a client sends it: arrays as nested lists, sets as sorted lists."""
     def plain(value):
+        if isinstance(value, SampleTarget):
+            return value.samples.tolist()
         if isinstance(value, (set, frozenset)):
             return sorted(value)
         if isinstance(value, np.ndarray):
@@ -42,7 +44,8 @@ def blank_answer(exercise: Exercise, answer: dict) -> dict:
     blank = {}
     for part in exercise.parts:
         blank[part.name] = {ARRAY: lambda: np.zeros(np.shape(answer[part.name])), INTEGER: lambda: 0,
-                            LABEL: lambda: part.labels[0], CHOICES: lambda: []}[part.kind]()
+                            LABEL: lambda: part.labels[0], CHOICES: lambda: [],
+                            SAMPLES: lambda: np.zeros(answer[part.name].count)}[part.kind]()
     return blank
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.catalog.exercise import ARRAY, CHOICES, INTEGER, LABEL, Exercise, Instance, slug_of
+from grader.catalog.exercise import ARRAY, CHOICES, INTEGER, LABEL, SAMPLES, Z_CRIT, Exercise, Instance, slug_of
 from grader.grading.choices import grade_choices
 from grader.grading.compare import find_relation, locate
 from grader.grading.ladder import climb, fmt_shape, read_choices, read_integer, read_label
@@ -41,6 +41,8 @@ def _read(part, value, expected):
         return read_label(part.name, value, part.labels)
     if part.kind == CHOICES:
         return read_choices(part.name, value, part.options)
+    if part.kind == SAMPLES:
+        return climb(part.name, value, (expected.count,))
     return climb(part.name, value, np.shape(expected))
 
 
@@ -69,17 +71,30 @@ def _grade_part(exercise, instance, part, rung) -> PartResult:
     expected, actual = instance.answer[part.name], rung.array
     error = part.distance(actual, expected)
     if error <= part.rtol and not rung.transposed:
-        return _correct(part, error, f"{part.name} is correct" + (f" (relative error {error:.1e})."
-                                                                   if part.kind == ARRAY else "."))
+        if part.kind == SAMPLES:
+            return _correct(part, error, _samples_message(part, actual, expected))
+        detail = f" (relative error {error:.1e})." if part.kind == ARRAY else "."
+        return _correct(part, error, f"{part.name} is correct{detail}")
     near_miss = _accepted_near_miss(exercise, instance, part, actual)
     if near_miss:
         info = exercise.misconception(near_miss)
         return _correct(part, error, f"{part.name} is accepted: it matches {info.title.lower()}.", (near_miss,))
     slugs = _diagnose(exercise, instance, part, actual, rung.transposed)
+    if part.kind == SAMPLES:
+        return PartResult(name=part.name, verdict=Verdict.INCORRECT, score=0.0, max_score=part.weight,
+                          misconceptions=tuple(slugs), message=_samples_message(part, actual, expected))
     if part.kind != ARRAY:
         return PartResult(name=part.name, verdict=Verdict.INCORRECT, score=0.0, max_score=part.weight,
                           misconceptions=tuple(slugs), message=f"{part.name} is not right: {actual!r}.")
     return _wrong_array(part, instance, expected, actual, error, slugs, rung.transposed)
+
+
+def _samples_message(part, samples, target) -> str:
+    z = target.z(samples)
+    verdict = "consistent with" if abs(z) <= Z_CRIT else "not consistent with"
+    return (f"{part.name}: the mean of your {target.count} samples is {np.mean(samples):.6g}, {abs(z):.1f} "
+            f"standard errors from the estimator's expectation: {verdict} an unbiased estimator "
+            f"(the test rejects beyond {Z_CRIT:g} standard errors).")
 
 
 def _correct(part, error, message, slugs=()) -> PartResult:
@@ -127,7 +142,7 @@ def _diagnose(exercise, instance, part, actual, transposed) -> list[str]:
     if part.kind == ARRAY and actual.ndim >= 2 and actual.shape[-1] == actual.shape[-2] \
             and part.distance(np.swapaxes(actual, -1, -2), expected) <= DIAGNOSIS_RTOL:
         return [TRANSPOSED]
-    tolerance = DIAGNOSIS_RTOL if part.kind == ARRAY else 0.0
+    tolerance = {ARRAY: DIAGNOSIS_RTOL, SAMPLES: 1.0}.get(part.kind, 0.0)
     slugs = [slug_of(key) for key, variant in instance.variants.items()
              if part.distance(variant[part.name], expected) > 1e-12
              and part.distance(actual, variant[part.name]) <= tolerance]

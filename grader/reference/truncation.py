@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.reference.tanh_rnn import BackwardRule, output_grads, tanh_backward, tanh_forward
+from grader.reference.tanh_rnn import BackwardRule, cross_entropy, output_grads, tanh_backward, tanh_forward
 
 PARAM_GRADS = ("dW_xh", "dW_hh", "db_h", "dW_hq", "db_q")
 
@@ -37,4 +37,29 @@ def sliding_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y, tau):
         grads = tanh_backward(W_hh, W_hq, X, fwd, only_s, BackwardRule(cut_after=cut))
         for name in PARAM_GRADS:
             total[name] = total[name] + grads[name]
+    return total
+
+
+def chunked_loss(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y, tau, carried):
+    """The mean cross-entropy with each chunk of tau steps started from a constant state.
+
+    carried: the detached state values entering each step, shape (T, B, h) (H_{t-1} of the full
+    forward pass). Differentiating this loss gives chunked_bptt: an independent formulation.
+    """
+    T = X.shape[0]
+    total = 0.0
+    for start in range(0, T, tau):
+        chunk = tanh_forward(W_xh, W_hh, b_h, W_hq, b_q, X[start:start + tau], carried[start])
+        total += cross_entropy(chunk.O, Y[start:start + tau]) * chunk.O.shape[0] / T
+    return total
+
+
+def sliding_loss(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y, tau, carried):
+    """The mean cross-entropy where the loss at step s sees a constant state at step s - tau."""
+    T = X.shape[0]
+    total = 0.0
+    for s in range(T):
+        start = max(s - tau + 1, 0)
+        window = tanh_forward(W_xh, W_hh, b_h, W_hq, b_q, X[start:s + 1], carried[start])
+        total += cross_entropy(window.O[-1:], Y[s:s + 1]) / T
     return total
