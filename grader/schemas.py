@@ -24,9 +24,17 @@ class ProblemSchema(Schema):
     errors = fields.Raw(metadata={"description": "validation messages by field, when there are any"})
 
 
+class OptionOutSchema(Schema):
+    id = fields.String()
+    text = fields.String()
+
+
 class AnswerFieldSchema(Schema):
     name = fields.String()
+    kind = fields.String(metadata={"description": "array, integer, label, choices or samples"})
     shape = fields.String(metadata={"description": "symbolic shape, e.g. (q, h)"})
+    labels = fields.List(fields.String())
+    options = fields.List(fields.Nested(OptionOutSchema), metadata={"description": "for choices parts"})
     description = fields.String()
     weight = fields.Float()
     rtol = fields.Float(metadata={"description": "relative Frobenius tolerance of the part"})

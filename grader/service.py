@@ -10,6 +10,7 @@ from sqlalchemy import select
 from grader import tokens
 from grader.auth import Principal, acting_learner
 from grader.catalog import Exercise
+from grader.catalog.exercise import ARRAY, SAMPLES
 from grader.grading.numeric import grade_numeric
 from grader.problems import InvalidRequest, InvalidToken, NotFound
 from grader.schemas import SubmissionSchema
@@ -45,9 +46,22 @@ def issue_instance(ctx: Context, principal: Principal, exercise_id: str, *, atte
         "exercise_id": exercise.id, "exercise_version": exercise.version,
         "learner": learner, "attempt": attempt,
         "params": {name: _jsonable(value) for name, value in instance.params.items()},
-        "answer_fields": {p.name: {"shape": list(instance.answer[p.name].shape), "description": p.description,
-                                   "weight": p.weight, "rtol": p.rtol} for p in exercise.parts},
+        "answer_fields": {p.name: _field(p, instance.answer[p.name]) for p in exercise.parts},
     }
+
+
+def _field(part, value) -> dict:
+    """What the learner must send for one part (never the value itself)."""
+    field = {"kind": part.kind, "description": part.description, "weight": part.weight, "rtol": part.rtol}
+    if part.kind == SAMPLES:
+        field["shape"] = [value.count]
+    elif part.kind == ARRAY:
+        field["shape"] = list(np.shape(value))
+    if part.labels:
+        field["labels"] = list(part.labels)
+    if part.options:
+        field["options"] = [{"id": o["id"], "text": o["text"]} for o in part.options]
+    return field
 
 
 def submit(db, ctx: Context, principal: Principal, body: dict) -> dict:

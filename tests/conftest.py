@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from grader import auth, create_app, storage
+from grader.catalog import selftest
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def submit(client):
     def post(instance, answer, headers):
         body = {"exercise_id": instance["exercise_id"], "kind": "numeric",
                 "instance_token": instance["token"],
-                "answer": {k: np.asarray(v).tolist() for k, v in answer.items()}}
+                "answer": selftest.to_json(answer)}
         return client.post("/api/v1/submissions", json=body, headers=headers)
     return post
 
