@@ -1,6 +1,8 @@
 """Grade a numeric answer for one issued instance: ladder, comparison, diagnosis, score."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from grader.catalog.exercise import ARRAY, CHOICES, INTEGER, LABEL, SAMPLES, Z_CRIT, Exercise, Instance, slug_of
@@ -26,6 +28,7 @@ def grade_numeric(exercise: Exercise, instance: Instance, answer: dict) -> Repor
 
 def assemble(exercise: Exercise, parts: list[PartResult]) -> Report:
     """The report from graded parts: score, verdict, the misconceptions matched, hints."""
+    parts = _keep_widest_explanations(parts)
     score = round(sum(p.score for p in parts), 10)
     verdict = (Verdict.CORRECT if all(p.verdict is Verdict.CORRECT for p in parts)
                else Verdict.INCORRECT if score == 0.0 else Verdict.PARTIALLY_CORRECT)
@@ -147,6 +150,17 @@ def _diagnose(exercise, instance, part, actual, transposed) -> list[str]:
              if part.distance(variant[part.name], expected) > 1e-12
              and part.distance(actual, variant[part.name]) <= tolerance]
     return list(dict.fromkeys(slugs))
+
+
+def _keep_widest_explanations(parts: list[PartResult]) -> list[PartResult]:
+    """Drop a slug whose matched parts are a strict subset of another slug's: when one part is left
+    alone by two mistakes, the mistake that also explains the other parts is the one made."""
+    covered: dict[str, set[str]] = {}
+    for part in parts:
+        for slug in part.misconceptions:
+            covered.setdefault(slug, set()).add(part.name)
+    narrower = {a for a in covered for b in covered if covered[a] < covered[b]}
+    return [replace(p, misconceptions=tuple(s for s in p.misconceptions if s not in narrower)) for p in parts]
 
 
 def _collect(exercise, parts) -> tuple[MisconceptionMatch, ...]:
