@@ -121,3 +121,76 @@ def test_time_steps_count_from_the_parts_origin():
     wrong = part(report, "coefficients")
     assert wrong.location.time_step == t + 1
     assert wrong.relation.time_steps == (t + 1, t + 1)
+
+
+REMEDIES = CATALOG["exploding-gradient-remedies"]
+REMEDY_INSTANCE = REMEDIES.instance(0)
+RIGHT = sorted(o["id"] for o in REMEDIES.part("remedies").options if o["correct"])
+
+
+@pytest.mark.parametrize("picked, score, verdict", [
+    (RIGHT, 0.6, "correct"),
+    (RIGHT[:3], 0.3, "partially_correct"),
+    (RIGHT + ["larger-learning-rate"], 0.5, "partially_correct"),
+    (RIGHT[:1] + ["larger-learning-rate", "longer-sequences"], 0.0, "incorrect"),
+    ([], 0.0, "incorrect"),
+], ids=["all-right", "half", "one-distractor", "more-wrong-than-right", "none"])
+def test_multi_select_partial_credit(picked, score, verdict):
+    answer = {**answer_json(REMEDY_INSTANCE.answer), "remedies": picked}
+    remedies = part(grade_numeric(REMEDIES, REMEDY_INSTANCE, answer), "remedies")
+    assert remedies.score == pytest.approx(score) and remedies.verdict == verdict
+    if "larger-learning-rate" in picked:
+        assert "'larger-learning-rate' does not help" in remedies.message
+
+
+@pytest.mark.parametrize("value, needle", [(["nope"], "unknown options"), (["gated-units"] * 2, "twice"),
+                                           ("gated-units", "list of option ids")])
+def test_multi_select_ladder(value, needle):
+    report = grade_numeric(REMEDIES, REMEDY_INSTANCE, {**answer_json(REMEDY_INSTANCE.answer), "remedies": value})
+    assert report.verdict == "invalid" and needle in report.parts[0].message
+
+
+def test_the_right_options_are_never_sent(client, alice, fetch_instance):
+    detail = client.get("/api/v1/exercises/exploding-gradient-remedies").get_data(as_text=True)
+    instance = client.post("/api/v1/exercises/exploding-gradient-remedies/instances", json={},
+                           headers=alice).get_data(as_text=True)
+    for text in (detail, instance):
+        assert '"correct"' not in text and '"why"' not in text and "gated-units" in text
+
+
+@pytest.mark.parametrize("value, verdict", [(7, "correct"), (7.0, "correct"), (8, "incorrect")])
+def test_integer_parts_are_exact(value, verdict):
+    exercise = CATALOG["power-iteration-alignment"]
+    instance = exercise.instance(0)
+    k_min = int(instance.answer["k_min"])
+    answer = {**answer_json(instance.answer), "k_min": value - 7 + k_min}
+    assert part(grade_numeric(exercise, instance, answer), "k_min").verdict == verdict
+
+
+def test_integer_and_label_ladders():
+    exercise = CATALOG["gradient-norm-profile"]
+    instance = exercise.instance(0)
+    report = grade_numeric(exercise, instance, {**answer_json(instance.answer), "regime": "exploded"})
+    assert report.verdict == "invalid" and "must be one of" in report.parts[0].message
+    other = CATALOG["power-iteration-alignment"]
+    report = grade_numeric(other, other.instance(0), {**answer_json(other.instance(0).answer), "k_min": 2.5})
+    assert report.verdict == "invalid" and "must be an integer" in report.parts[0].message
+
+
+def test_a_narrower_explanation_gives_way_to_a_wider_one():
+    """Clipping each tensor and clamping by value both leave a small tensor alone; the report names
+    the mistake that also explains the other parts."""
+    exercise = CATALOG["gradient-clipping"]
+    instance = exercise.instance(0)
+    report = grade_numeric(exercise, instance, answer_json(instance.variants["clipping-per-tensor"]))
+    assert [m.slug for m in report.misconceptions] == ["clipping-per-tensor"]
+    assert part(report, "db_a").misconceptions == ("clipping-per-tensor",)
+
+
+def test_pytorch_clipping_is_an_accepted_near_miss():
+    exercise = CATALOG["gradient-clipping"]
+    instance = exercise.instance(1)
+    report = grade_numeric(exercise, instance, answer_json(instance.variants["clipping-torch-epsilon"]))
+    assert report.verdict == "correct" and report.score == pytest.approx(1.0)
+    assert [m.slug for m in report.misconceptions] == ["clipping-torch-epsilon"]
+    assert "accepted" in part(report, "dW_a").message

@@ -140,3 +140,42 @@ def test_truncation_matches_finite_differences_of_a_detached_loss(rng, mode, tau
 
     grads = getattr(truncation, f"{mode}_bptt")(**p, tau=tau)
     assert_fd_agrees(loss, p, {n: grads["d" + n] for n in ("W_xh", "W_hh", "b_h", "W_hq", "b_q")}, rng)
+
+
+def test_train_epoch_matches_an_explicit_unrolled_d2l_epoch(rng):
+    """d2l's train_epoch_ch8 with sequential partitioning, written out minibatch by minibatch: the
+    state's values carried, gradients stopped at each boundary (finite differences of the loss with
+    the incoming state held constant), clipping at theta = 1 after the mean loss."""
+    from grader.reference import clipping, minibatch
+    p = tanh_params(rng, T=4, B=2)
+    weights = {k: 2.0 * p[k] for k in minibatch.WEIGHTS}  # large enough that clipping acts
+    K, (T, B, d) = 3, p["X"].shape
+    X = rng.standard_normal((K, T, B, d))
+    Y = rng.integers(0, p["b_q"].shape[0], size=(K, T, B))
+    steps = minibatch.train_epoch(weights, X, Y, theta=1.0)
+    H = np.zeros_like(p["H0"])
+    for k in range(K):
+        carried = H.copy()  # state.detach_(): values kept, no gradient
+
+        def loss(**w):
+            return tanh_rnn.cross_entropy(tanh_rnn.tanh_forward(*(w[n] for n in minibatch.WEIGHTS), X[k], carried).O,
+                                          Y[k])
+
+        unclipped = {}
+        for name in minibatch.WEIGHTS:
+            grad = np.zeros_like(weights[name])
+            for index in np.ndindex(grad.shape):
+                e = np.zeros_like(grad)
+                e[index] = FD_STEP
+                grad[index] = (loss(**{**weights, name: weights[name] + e})
+                               - loss(**{**weights, name: weights[name] - e})) / (2 * FD_STEP)
+            unclipped[name] = grad
+        norm = np.sqrt(sum(np.sum(g ** 2) for g in unclipped.values()))
+        assert norm > 1.0, "the test must exercise clipping"
+        for name in minibatch.WEIGHTS:
+            np.testing.assert_allclose(steps[k].grads["d" + name], unclipped[name] / norm, rtol=1e-6, atol=1e-9)
+        fwd = tanh_rnn.tanh_forward(*(weights[n] for n in minibatch.WEIGHTS), X[k], carried)
+        assert abs(steps[k].loss - tanh_rnn.cross_entropy(fwd.O, Y[k])) <= 1e-12 * abs(steps[k].loss)
+        H = fwd.H[-1]
+        np.testing.assert_allclose(steps[k].state, H, rtol=1e-13, atol=1e-15)
+    assert clipping.global_norm(list(steps[-1].grads.values())) == pytest.approx(1.0, rel=1e-12)
