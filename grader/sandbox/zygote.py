@@ -1,0 +1,233 @@
+"""The sandbox zygote: started apart from the app with a clean environment, it preloads numpy,
+builds the seccomp filter, freezes the heap and forks one supervisor per request.
+
+Run by path (python -I grader/sandbox/zygote.py --socket PATH); it never imports the grader and
+holds no secret, reference or hidden instance. Per request the supervisor reads the job, enters a
+new PID namespace and forks the job (pid 1 there): fds, rlimits, a per-slot uid, no_new_privs,
+Landlock, seccomp, then the student code. The supervisor enforces the wall clock and the output
+caps and sends back raw bytes; the app decodes and grades them.
+"""
+import argparse
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402  (preloaded: students may import it)
+import math, cmath, functools, itertools, collections, random, json as _json, traceback, linecache  # noqa: E401,E402,F401
+
+import jail  # noqa: E402
+import runner  # noqa: E402
+
+REQUEST_CAP = 16 << 20
+FIRST_SLOT_UID = 20000
+
+
+def read_message(conn, cap=REQUEST_CAP):
+    header = _read_exactly(conn, 4)
+    (length,) = struct.unpack("!I", header)
+    if length > cap:
+        raise ValueError(f"request of {length} bytes is over the {cap}-byte cap")
+    return json.loads(_read_exactly(conn, length))
+
+
+def send_message(conn, payload):
+    data = json.dumps(payload).encode()
+    conn.sendall(struct.pack("!I", len(data)) + data)
+
+
+def _read_exactly(conn, n):
+    chunks, got = [], 0
+    while got < n:
+        chunk = conn.recv(min(n - got, 1 << 20))
+        if not chunk:
+            raise ConnectionError("connection closed mid-message")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+class Layers:
+    """Which layers this machine gives the jobs, probed once at start-up."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.status = {
+            "root": os.geteuid() == 0,
+            "landlock_abi": jail.landlock_abi(),
+            "seccomp": os.uname().machine == "x86_64",
+            "net_namespace": False,
+            "pid_namespace": False,
+        }
+        if self.status["root"]:
+            try:
+                jail.unshare(jail.CLONE_NEWNET)  # once for the zygote: no job ever has a network
+                self.status["net_namespace"] = True
+            except jail.JailError as exc:
+                self.status["net_namespace_error"] = str(exc)
+            self.status["pid_namespace"] = _probe_pid_namespace()
+
+    def missing(self):
+        required = {"root": "per-slot uids need root", "net_namespace": "no network namespace",
+                    "pid_namespace": "no PID namespace", "seccomp": "seccomp filter is x86_64 only"}
+        missing = [text for key, text in required.items() if not self.status[key]]
+        if self.status["landlock_abi"] < 4:
+            missing.append(f"Landlock ABI {self.status['landlock_abi']} < 4")
+        return missing
+
+    def report(self):
+        missing = self.missing()
+        ready = not missing or self.mode == "weak"
+        return {"ready": ready, "mode": self.mode, "layers": self.status, "missing": missing}
+
+
+def _probe_pid_namespace():
+    pid = os.fork()
+    if pid == 0:
+        try:
+            jail.unshare(jail.CLONE_NEWPID)
+            os._exit(0)
+        except jail.JailError:
+            os._exit(1)
+    return os.waitpid(pid, 0)[1] == 0
+
+
+def supervise(conn, slot, layers, program, defaults):
+    """Per request: read it, run the job in a fresh PID namespace, send back what it produced."""
+    conn.settimeout(10)
+    request = read_message(conn)
+    if request.get("type") == "status":
+        send_message(conn, layers.report())
+        return
+    report = layers.report()
+    if not report["ready"]:
+        send_message(conn, {"status": "unavailable", "missing": report["missing"]})
+        return
+    limits = {**defaults, **request.get("limits", {})}
+    out_r, out_w = os.pipe()
+    res_r, res_w = os.pipe()
+    if layers.status["pid_namespace"]:
+        jail.unshare(jail.CLONE_NEWPID)
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(out_r)
+        os.close(res_r)
+        runner.run_job(request, limits, FIRST_SLOT_UID + slot, out_w, res_w, program, layers.status, layers.mode)
+    os.close(out_w)
+    os.close(res_w)
+    outcome = _collect(pid, out_r, res_r, limits, started)
+    send_message(conn, outcome)
+
+
+def _collect(pid, out_r, res_r, limits, started):
+    """Read both pipes until the job ends, the wall clock runs out or a cap is hit; kill the job."""
+    caps = {out_r: limits["output_bytes"], res_r: limits["result_bytes"]}
+    buffers = {out_r: bytearray(), res_r: bytearray()}
+    deadline = started + limits["wall_s"]
+    status, open_fds = None, [out_r, res_r]
+    while open_fds:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            status = "timeout"
+            break
+        ready, _, _ = select.select(open_fds, [], [], remaining)
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                open_fds.remove(fd)
+                continue
+            buffers[fd] += chunk
+            if len(buffers[fd]) > caps[fd]:
+                status = "output-limit" if fd == out_r else "result-limit"
+                open_fds = []
+                break
+    _kill(pid)
+    _, wait_status = os.waitpid(pid, 0)
+    elapsed = time.monotonic() - started
+    exit_code = os.waitstatus_to_exitcode(wait_status)
+    if status is None:
+        status = "ok" if exit_code == 0 else ("cpu-limit" if exit_code == runner.CPU_EXIT else
+                                             "setup-failed" if exit_code == runner.SETUP_EXIT else "crashed")
+    return {"status": status, "exit_code": exit_code, "elapsed_ms": round(elapsed * 1000, 3),
+            "stdout": bytes(buffers[out_r][:limits["output_bytes"]]).decode("utf-8", "replace"),
+            "result": bytes(buffers[res_r]).decode("utf-8", "replace") if status == "ok" else None}
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)  # pid 1 of its namespace: everything it started dies with it
+    except ProcessLookupError:
+        pass
+
+
+def serve(path, slots, layers, program, defaults, group):
+    if os.path.exists(path):
+        os.unlink(path)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    os.chmod(path, 0o660)
+    if group is not None:
+        os.chown(path, 0, group)
+    server.listen(64)
+    busy = {}  # supervisor pid -> slot
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    gc.freeze()  # forked children must not finalise the zygote's objects (stale fds)
+    print(json.dumps({"event": "zygote-ready", "socket": path, **layers.report()}), flush=True)
+    while True:
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            busy.pop(pid, None)
+        if len(busy) >= slots:
+            pid, _ = os.waitpid(-1, 0)
+            busy.pop(pid, None)
+            continue
+        conn, _ = server.accept()
+        slot = min(set(range(slots)) - set(busy.values()))
+        pid = os.fork()
+        if pid == 0:
+            server.close()
+            code = 0
+            try:
+                supervise(conn, slot, layers, program, defaults)
+            except Exception as exc:  # a supervisor failure ends this request only; say why on stderr
+                print(json.dumps({"event": "supervisor-error", "error": repr(exc)}), file=sys.stderr, flush=True)
+                code = 1
+            os._exit(code)
+        busy[pid] = slot
+        conn.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--slots", type=int, default=4)
+    parser.add_argument("--mode", choices=["strict", "weak"], default="strict")
+    parser.add_argument("--group", type=int, help="gid that may connect to the socket")
+    parser.add_argument("--wall-s", type=float, default=5.0)
+    parser.add_argument("--cpu-s", type=int, default=3)
+    parser.add_argument("--memory-mb", type=int, default=1024)
+    args = parser.parse_args()
+    np.linalg.solve(np.eye(3), np.ones(3))  # touch the BLAS once so no job pays for its set-up
+    defaults = {"wall_s": args.wall_s, "cpu_s": args.cpu_s, "memory_bytes": args.memory_mb << 20,
+                "processes": 32, "file_bytes": 1 << 20, "open_files": 64, "output_bytes": 64 << 10,
+                "result_bytes": 4 << 20}
+    layers = Layers(args.mode)
+    serve(args.socket, args.slots, layers, jail.seccomp_program(), defaults, args.group)
+
+
+if __name__ == "__main__":
+    main()
