@@ -14,7 +14,7 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.update(test_config)
 
-    from grader import api, catalog, cli, errors, service, storage, tokens
+    from grader import api, catalog, cli, errors, sandbox, service, storage, tokens
 
     if not app.config["SECRET_KEY"]:
         # development secret: made once in the instance folder, never committed
@@ -22,9 +22,11 @@ def create_app(test_config=None):
     errors.init_app(app)
     storage.init_app(app)
     catalog.init_app(app)
+    sandbox.init_app(app)
     app.extensions["grader.context"] = service.Context(
         catalog=catalog.get_catalog(app), secret=app.config["SECRET_KEY"],
-        token_max_age=app.config["TOKEN_MAX_AGE_S"])
+        token_max_age=app.config["TOKEN_MAX_AGE_S"], sandbox=sandbox.client_of(app),
+        sandbox_limits=app.config["SANDBOX_LIMITS"], code_instances=app.config["CODE_INSTANCES"])
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -28,5 +28,13 @@ class DefaultConfig:
     AUTH_REQUIRED = True
     # Base of the "type" URI of problem responses
     PROBLEM_TYPE_BASE = "/api/v1/problems/"
+    # The sandbox zygote's unix socket; None: sandbox.sock in the instance folder
+    SANDBOX_SOCKET = None
+    # How long the app waits for the sandbox to answer one submission (seconds)
+    SANDBOX_TIMEOUT_S = 30.0
+    # Per-job limits sent to the sandbox (the zygote's own defaults fill what is not named)
+    SANDBOX_LIMITS = {"wall_s": 5.0, "cpu_s": 3, "memory_bytes": 1 << 30}
+    # Hidden instances a code submission is run on (regular ones; edge cases come on top)
+    CODE_INSTANCES = 3
     # Generated instances (reference and every variant) kept per exercise and worker; 0 disables
     INSTANCE_CACHE_SIZE = 1024

@@ -129,6 +129,15 @@ class MisconceptionMatchSchema(Schema):
     parts = fields.List(fields.String())
 
 
+class InstanceSummarySchema(Schema):
+    index = fields.Integer()
+    kind = fields.String(metadata={"description": "regular, or edge (T = 1, B = 1, ...)"})
+    sizes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": "shapes only"})
+    verdict = fields.String()
+    score = fields.Float()
+    message = fields.String()
+
+
 class ReportSchema(Schema):
     """The grade: verdict, score, parts, misconceptions and hints (a report dataclass)."""
 
@@ -139,6 +148,8 @@ class ReportSchema(Schema):
     parts = fields.List(fields.Nested(PartSchema))
     misconceptions = fields.List(fields.Nested(MisconceptionMatchSchema))
     hints = fields.List(fields.String())
+    instances = fields.List(fields.Nested(InstanceSummarySchema),
+                            metadata={"description": "code submissions: one entry per hidden instance"})
 
 
 class SubmissionSchema(ReportSchema):

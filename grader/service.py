@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import select
@@ -11,19 +11,25 @@ from grader import tokens
 from grader.auth import Principal, acting_learner
 from grader.catalog import Exercise
 from grader.catalog.exercise import ARRAY, SAMPLES
+from grader.grading import code
 from grader.grading.numeric import grade_numeric
-from grader.problems import InvalidRequest, InvalidToken, NotFound
+from grader.problems import InvalidRequest, InvalidToken, NotFound, Unavailable
+from grader.sandbox.client import SandboxClient, SandboxUnavailable
 from grader.schemas import SubmissionSchema
 from grader.storage.models import Submission, utcnow
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a use case needs from the app: the catalog, the signing secret and the token lifetime."""
+    """What a use case needs from the app: the catalog, the signing secret, the token lifetime and
+    the sandbox client with its default limits."""
 
     catalog: dict[str, Exercise]
     secret: str
     token_max_age: int
+    sandbox: SandboxClient | None = None
+    sandbox_limits: dict = field(default_factory=dict)
+    code_instances: int = 3
 
 
 def find_exercise(ctx: Context, exercise_id: str) -> Exercise:
@@ -71,22 +77,49 @@ def submit(db, ctx: Context, principal: Principal, body: dict) -> dict:
         raise InvalidRequest(f"{exercise.id} accepts {' and '.join(exercise.info['kinds'])} submissions, "
                              f"not {body['kind']}.", errors={"kind": ["not accepted by this exercise"]})
     learner = acting_learner(principal, body.get("learner"))
-    missing = {f: ["Missing data for required field."] for f in ("instance_token", "answer") if f not in body}
+    needed = ("instance_token", "answer") if body["kind"] == "numeric" else ("source",)
+    missing = {f: ["Missing data for required field."] for f in needed if f not in body}
     if missing:
-        raise InvalidRequest("A numeric submission needs instance_token and answer.", errors=missing)
-    claim = tokens.verify(ctx.secret, body["instance_token"], learner=learner, max_age=ctx.token_max_age)
-    if (claim.exercise_id, claim.version) != (exercise.id, exercise.version):
-        raise InvalidToken(f"The token is for {claim.exercise_id} version {claim.version}, not "
-                           f"{exercise.id} version {exercise.version}; fetch a new instance.")
-    report = grade_numeric(exercise, exercise.instance(claim.seed), body["answer"])
+        raise InvalidRequest(f"A {body['kind']} submission needs {' and '.join(needed)}.", errors=missing)
     row = Submission(id=uuid.uuid4().hex, exercise_id=exercise.id, exercise_version=exercise.version,
-                     kind="numeric", learner=learner, key_id=principal.key_id, seed=claim.seed,
-                     attempt=claim.attempt, answer=body["answer"], verdict=report.verdict.value,
-                     score=report.score, max_score=report.max_score, report={}, created_at=utcnow())
+                     kind=body["kind"], learner=learner, key_id=principal.key_id, report={}, created_at=utcnow())
+    if body["kind"] == "numeric":
+        claim = tokens.verify(ctx.secret, body["instance_token"], learner=learner, max_age=ctx.token_max_age)
+        if (claim.exercise_id, claim.version) != (exercise.id, exercise.version):
+            raise InvalidToken(f"The token is for {claim.exercise_id} version {claim.version}, not "
+                               f"{exercise.id} version {exercise.version}; fetch a new instance.")
+        report = grade_numeric(exercise, exercise.instance(claim.seed), body["answer"])
+        row.seed, row.attempt, row.answer = claim.seed, claim.attempt, body["answer"]
+    else:
+        report = grade_code_submission(ctx, exercise, learner, body["source"])
+        row.source = body["source"]
+    row.verdict, row.score, row.max_score = report.verdict.value, report.score, report.max_score
     row.report = SubmissionSchema().dump({**vars(report), **_meta(row)})
     db.add(row)
     db.commit()
     return row.report
+
+
+def grade_code_submission(ctx: Context, exercise: Exercise, learner: str, source: str):
+    """Static checks, then the hidden instances (seeds the learner never sees) in the sandbox."""
+    early = code.static_report(exercise, source)
+    if early is not None:
+        return early
+    if ctx.sandbox is None:
+        raise Unavailable("Code submissions need the sandbox, and none is configured.")
+    seeds = [tokens.derive_seed(ctx.secret, exercise.id, exercise.version, learner, -(k + 1))
+             for k in range(ctx.code_instances)]
+    regular = [exercise.instance(seed) for seed in seeds]
+    edges = exercise.edge_instances(seeds[0])
+    limits = {**ctx.sandbox_limits, **exercise.info.get("limits", {})}
+    try:
+        outcome = ctx.sandbox.run(source, exercise.info["entry_point"], [i.params for i in regular + edges], limits)
+    except SandboxUnavailable as exc:
+        raise Unavailable(f"Code submissions cannot be graded now: {exc}", headers={"Retry-After": "30"}) from exc
+    if outcome.status == "setup-failed":
+        raise Unavailable("The sandbox could not set up its isolation layers; nothing was run.",
+                          headers={"Retry-After": "30"})
+    return code.outcome_report(exercise, regular, edges, outcome, limits)
 
 
 def get_submission(db, principal: Principal, submission_id: str) -> dict:

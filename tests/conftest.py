@@ -1,15 +1,41 @@
 """Fixtures: an app on a temporary SQLite database, a client, keys for each role, instances."""
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from grader import auth, create_app, storage
 from grader.catalog import selftest
+from grader.sandbox import ZYGOTE
+
+
+ZYGOTE_DIR = Path(tempfile.mkdtemp(prefix="bptt-zygote-"))
+ZYGOTE_SOCKET = str(ZYGOTE_DIR / "sandbox.sock")
+TEST_LIMITS = {"wall_s": 3.0, "cpu_s": 1, "memory_bytes": 1 << 30}
+
+
+@pytest.fixture(scope="session")
+def zygote():
+    """The sandbox zygote, started as production starts it: by path, with an empty environment."""
+    with open(ZYGOTE_DIR / "zygote.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "-I", str(ZYGOTE), "--socket", ZYGOTE_SOCKET, "--slots", "4"],
+                                   env={}, stdout=subprocess.PIPE, stderr=log, text=True)
+    ready = json.loads(process.stdout.readline())
+    assert ready["event"] == "zygote-ready", ready
+    yield {"process": process, "socket": ZYGOTE_SOCKET, "report": ready, "log": ZYGOTE_DIR / "zygote.log"}
+    process.terminate()
+    process.wait(timeout=10)
+    process.stdout.close()
 
 
 @pytest.fixture
 def app(tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'grader.sqlite'}",
-                      "SECRET_KEY": "test-secret"})
+                      "SECRET_KEY": "test-secret", "SANDBOX_SOCKET": ZYGOTE_SOCKET, "SANDBOX_LIMITS": TEST_LIMITS})
     storage.upgrade(app)
     return app
 
@@ -69,3 +95,12 @@ def count_submissions(app):
     from grader.storage.models import Submission
     with app.app_context():
         return storage.session(app).scalar(select(func.count()).select_from(Submission))
+
+
+@pytest.fixture
+def submit_code(client):
+    """submit_code(exercise_id, source, headers) -> the response of POST /submissions."""
+    def post(exercise_id, source, headers):
+        return client.post("/api/v1/submissions", json={"exercise_id": exercise_id, "kind": "code", "source": source},
+                           headers=headers)
+    return post

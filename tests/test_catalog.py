@@ -124,3 +124,30 @@ def test_a_symmetric_w_hh_would_hide_the_missing_transpose():
     symmetric = {**params, "W_hh": (W + W.T) / 2}
     answer = exercise.solve(symmetric)
     assert "missing-transpose-in-recurrence" in exercise.hidden_variants(answer, exercise.variants_for(symmetric))
+
+
+CODE_EXERCISES = [e for e in EXERCISES if "code" in e.info["kinds"]]
+
+
+def with_mistake(exercise, key):
+    source = exercise.solution
+    assert "MISTAKE = None" in source
+    return source.replace("MISTAKE = None", f"MISTAKE = {key!r}")
+
+
+@pytest.mark.parametrize("exercise", CODE_EXERCISES, ids=by_id)
+def test_code_reference_and_each_mistake_through_the_sandbox(exercise, zygote, alice, submit_code):
+    report = submit_code(exercise.id, exercise.solution, alice).json
+    assert report["verdict"] == "correct", report
+    assert len(report["instances"]) >= 4 and any(i["kind"] == "edge" for i in report["instances"])
+    for key in exercise.variant_keys():
+        report = submit_code(exercise.id, with_mistake(exercise, slug_of(key)), alice).json
+        assert [m["slug"] for m in report["misconceptions"]] == [slug_of(key)], (key, report["message"])
+        accepted = exercise.misconception(slug_of(key)).accepted
+        assert (report["verdict"] == "correct") == accepted, key
+
+
+@pytest.mark.parametrize("exercise", CODE_EXERCISES, ids=by_id)
+def test_code_starter_is_not_correct(exercise, zygote, alice, submit_code):
+    report = submit_code(exercise.id, exercise.starter, alice).json
+    assert report["verdict"] in ("incorrect", "partially_correct")

@@ -31,6 +31,18 @@ def generate(rng):
             return p
 
 
+def edge_cases(rng):
+    """T = 1, B = 1, h = 1: shapes that break code written for the common case."""
+    cases = []
+    for T, B, h in ((1, 2, 3), (3, 1, 3), (3, 2, 1)):
+        d, q = 2, 3
+        cases.append({"W_xh": rng.standard_normal((d, h)) / np.sqrt(d), "W_hh": rng.standard_normal((h, h)) / np.sqrt(h),
+                      "b_h": 0.2 * rng.standard_normal(h), "W_hq": rng.standard_normal((h, q)) / np.sqrt(h),
+                      "b_q": 0.2 * rng.standard_normal(q), "X": rng.standard_normal((T, B, d)),
+                      "H0": 0.5 * rng.standard_normal((B, h)), "Y": rng.integers(0, q, size=(T, B))})
+    return cases
+
+
 def solve(p, rule=tanh_rnn.BackwardRule()):
     """dW_xh (d, h), dW_hh (h, h), db_h (h,), dW_hq (h, q), db_q (q,), dH0 (B, h)."""
     grads = tanh_rnn.tanh_bptt(*(p[k] for k in PARAMS), rule=rule)

@@ -97,6 +97,10 @@ def load_exercise(folder: Path, titles: dict[str, str], cache_size: int = 1024) 
             raise CatalogError(f"exercise folder {folder}: exercise.py defines no {attr}")
     misconceptions = tuple(_misconception(m, titles, folder) for m in info["misconceptions"])
     exercise = Exercise(info, module, statement, starter, misconceptions, _fallbacks(titles), cache_size)
+    if "code" in info["kinds"]:
+        if not (folder / "solution.py").is_file():
+            raise CatalogError(f"exercise folder {folder}: a code exercise needs solution.py (its self-test)")
+        exercise.solution = (folder / "solution.py").read_text()
     _check_consistency(exercise, module, folder)
     return exercise
 

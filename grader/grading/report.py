@@ -55,6 +55,18 @@ class MisconceptionMatch:
 
 
 @dataclass(frozen=True)
+class InstanceSummary:
+    """One hidden instance of a code submission: its sizes and verdict, never its inputs."""
+
+    index: int
+    kind: str  # "regular" or "edge"
+    sizes: dict
+    verdict: Verdict
+    score: float
+    message: str
+
+
+@dataclass(frozen=True)
 class Report:
     verdict: Verdict
     score: float
@@ -63,3 +75,4 @@ class Report:
     misconceptions: tuple[MisconceptionMatch, ...] = ()
     hints: tuple[str, ...] = field(default_factory=tuple)
     message: str = ""
+    instances: tuple[InstanceSummary, ...] = ()

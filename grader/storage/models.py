@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -44,6 +44,7 @@ class Submission(Base):
     seed: Mapped[int | None] = mapped_column(BigInteger)
     attempt: Mapped[int | None] = mapped_column(Integer)
     answer: Mapped[dict | None] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(Text)
     verdict: Mapped[str] = mapped_column(String(32))
     score: Mapped[float] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,106 @@
+"""Grade a code submission: static checks here, the run in the sandbox, each instance like a
+numeric answer, then one report over all hidden instances."""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from grader.catalog.exercise import Exercise, Instance
+from grader.grading.numeric import assemble, grade_numeric
+from grader.grading.report import InstanceSummary, PartResult, Report, Verdict
+from grader.sandbox.client import JobOutcome
+
+AUTODIFF = ("torch", "jax", "jaxlib", "autograd", "tensorflow", "mxnet")
+LIMIT_MESSAGES = {
+    "cpu-limit": "The code used more than its CPU time ({cpu_s} s).",
+    "output-limit": "The code printed more than the 64 KiB of output allowed.",
+    "result-limit": "The code returned more than 4 MiB of results.",
+    "crashed": "The process died (exit code {exit_code}): the memory limit or a crash in native code.",
+}
+
+
+def static_report(exercise: Exercise, source: str) -> Report | None:
+    """An `invalid` report for a syntax error, a missing entry point or a forbidden import."""
+    entry = exercise.info["entry_point"]
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return _invalid(exercise, "source", f"Syntax error at line {exc.lineno}: {exc.msg}.")
+    if not any(isinstance(node, ast.FunctionDef) and node.name == entry for node in tree.body):
+        return _invalid(exercise, "source", f"The source defines no top-level function {entry}(...).")
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        for name in names:
+            if name.split(".")[0] in AUTODIFF:
+                return _invalid(exercise, "source", f"Line {node.lineno} imports {name}: this exercise asks you to "
+                                f"derive the gradients yourself, so autodiff libraries are not allowed; numpy "
+                                f"and math are available.")
+    return None
+
+
+def outcome_report(exercise: Exercise, regular: list[Instance], edges: list[Instance], outcome: JobOutcome,
+                   limits: dict) -> Report:
+    """The report for what the sandbox produced on the regular and edge instances."""
+    if outcome.status == "timeout":
+        return Report(verdict=Verdict.TIMEOUT, score=0.0, max_score=exercise.max_score, parts=(),
+                      message=f"The code did not finish within the wall clock of {limits['wall_s']:g} s.")
+    if outcome.status != "ok":
+        return Report(verdict=Verdict.ERROR, score=0.0, max_score=exercise.max_score, parts=(),
+                      message=LIMIT_MESSAGES[outcome.status].format(exit_code=outcome.exit_code, **limits))
+    instances = [(i, "regular", inst) for i, inst in enumerate(regular)] + \
+        [(len(regular) + i, "edge", inst) for i, inst in enumerate(edges)]
+    graded = [(index, kind, inst, _grade_one(exercise, inst, result))
+              for (index, kind, inst), result in zip(instances, outcome.results)]
+    summaries = tuple(_summary(index, kind, inst, report) for index, kind, inst, report in graded)
+    failed = [report for *_, report in graded if report.verdict in (Verdict.INVALID, Verdict.ERROR)]
+    if failed:
+        first = failed[0]
+        return Report(verdict=first.verdict, score=0.0, max_score=exercise.max_score, parts=first.parts,
+                      message=first.message, instances=summaries, hints=exercise.hints)
+    return _aggregate(exercise, [r for *_, r in graded], [r for _, kind, _, r in graded if kind == "regular"],
+                      summaries)
+
+
+def _grade_one(exercise, instance, result) -> Report:
+    if result.get("ok"):
+        return grade_numeric(exercise, instance, result["value"])
+    if result.get("error") == "ReturnType":
+        return _invalid(exercise, "return value", result["detail"])
+    where = "; ".join(result.get("where") or []) or "outside your function's own lines"
+    return Report(verdict=Verdict.ERROR, score=0.0, max_score=exercise.max_score, parts=(),
+                  message=f"Your code raised {result.get('error')} ({where}).")
+
+
+def _aggregate(exercise, reports, regular, summaries) -> Report:
+    """Each part scores its weight times the fraction of instances where it is right; a
+    misconception is reported when it is matched on every regular instance."""
+    parts = []
+    for k, part in enumerate(exercise.parts):
+        results = [r.parts[k] for r in reports]
+        right = sum(p.verdict == Verdict.CORRECT for p in results)
+        common = set.intersection(*(set(r.parts[k].misconceptions) for r in regular)) if regular else set()
+        errors = [p.relative_error for p in results if p.relative_error is not None]
+        worst = max(results, key=lambda p: p.relative_error or 0.0)
+        parts.append(PartResult(
+            name=part.name, score=round(part.weight * right / len(results), 10), max_score=part.weight,
+            verdict=Verdict.CORRECT if right == len(results) else Verdict.INCORRECT,
+            relative_error=max(errors) if errors else None, location=worst.location,
+            misconceptions=tuple(s for s in (regular[0].parts[k].misconceptions if regular else ()) if s in common),
+            relation=worst.relation,
+            message=f"{part.name}: right on {right} of {len(results)} hidden instances."
+                    + ("" if right == len(results) else f" Worst: {worst.message}")))
+    report = assemble(exercise, parts)
+    return Report(**{**vars(report), "instances": summaries})
+
+
+def _summary(index, kind, instance, report) -> InstanceSummary:
+    sizes = {name: list(np.shape(value)) for name, value in instance.params.items() if isinstance(value, np.ndarray)}
+    return InstanceSummary(index=index, kind=kind, sizes=sizes, verdict=report.verdict, score=report.score,
+                           message=report.message)
+
+
+def _invalid(exercise, name, message) -> Report:
+    part = PartResult(name=name, verdict=Verdict.INVALID, score=0.0, max_score=0.0, message=message)
+    return Report(verdict=Verdict.INVALID, score=0.0, max_score=exercise.max_score, parts=(part,), message=message)
