@@ -3,6 +3,7 @@ VENV ?= .venv
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
 PYTHON ?= python3
+SANDBOX_MODE ?= strict
 
 .PHONY: run test bench install clean
 
@@ -21,6 +22,9 @@ install: $(VENV)/.runtime
 
 run: $(VENV)/.runtime
 	$(VENV)/bin/flask --app wsgi init-db
+	# the sandbox zygote starts first, apart from the app, with an empty environment
+	env -i $(CURDIR)/$(VENV)/bin/python -I grader/sandbox/zygote.py --socket instance/sandbox.sock \
+	    --mode $(SANDBOX_MODE) & zygote=$$!; trap 'kill $$zygote' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn --bind $(BIND) --workers $(WORKERS) --access-logfile - wsgi:app
 
 test: $(VENV)/.dev

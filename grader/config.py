@@ -34,7 +34,7 @@ class DefaultConfig:
     SANDBOX_TIMEOUT_S = 30.0
     # Per-job limits sent to the sandbox (the zygote's own defaults fill what is not named)
     SANDBOX_LIMITS = {"wall_s": 5.0, "cpu_s": 3, "memory_bytes": 1 << 30}
-    # Hidden instances a code submission is run on (regular ones; edge cases come on top)
-    CODE_INSTANCES = 3
+    # Regular hidden instances per code submission; the exercise's edge cases come on top (2 + 3 = 5)
+    CODE_INSTANCES = 2
     # Generated instances (reference and every variant) kept per exercise and worker; 0 disables
     INSTANCE_CACHE_SIZE = 1024

@@ -29,7 +29,7 @@ class Context:
     token_max_age: int
     sandbox: SandboxClient | None = None
     sandbox_limits: dict = field(default_factory=dict)
-    code_instances: int = 3
+    code_instances: int = 2
 
 
 def find_exercise(ctx: Context, exercise_id: str) -> Exercise:

@@ -2,7 +2,7 @@
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from grader import storage
+from grader import sandbox, storage
 from grader.api.base import ApiBlueprint
 from grader.catalog import get_catalog
 from grader.schemas import HealthSchema
@@ -14,9 +14,10 @@ blp = ApiBlueprint("health", __name__, description="Liveness and readiness")
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, schema=HealthSchema, description="A component is not ready")
 def health():
-    """Report each component; 503 when storage does not answer."""
+    """Report each component: 503 when storage does not answer; "degraded" when only the sandbox
+    (code submissions) is down, since numeric grading still works."""
     checks = {"catalog": {"status": "ok", "exercises": len(get_catalog(current_app))},
-              "sandbox": {"status": "not-configured", "detail": "code submissions are not enabled yet"}}
+              "sandbox": sandbox_check(sandbox.client_of(current_app))}
     try:
         storage.ping(current_app)
         checks["storage"] = {"status": "ok", "backend": storage.engine_of(current_app).dialect.name}
@@ -24,4 +25,15 @@ def health():
         current_app.logger.warning("storage not ready: %s", exc)
         checks["storage"] = {"status": "failing", "detail": type(exc).__name__}
         return HealthSchema().dump({"status": "failing", "checks": checks}), 503
-    return {"status": "ok", "checks": checks}
+    status = "ok" if checks["sandbox"]["status"] == "ok" else "degraded"
+    return {"status": status, "checks": checks}
+
+
+def sandbox_check(client) -> dict:
+    """ok: jobs run with every layer (or the operator's named weaker mode); failing: refused or down."""
+    try:
+        report = client.status()
+    except sandbox.SandboxUnavailable as exc:
+        return {"status": "failing", "detail": str(exc)}
+    return {"status": "ok" if report["ready"] else "failing", "mode": report["mode"], "layers": report["layers"],
+            "missing": report["missing"]}

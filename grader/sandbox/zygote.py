@@ -21,8 +21,11 @@ import time
 os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402  (preloaded: students may import it)
-import math, cmath, functools, itertools, collections, random, json as _json, traceback, linecache  # noqa: E401,E402,F401
+# Preloaded: after Landlock a job can read no file, so what students may import is what is here.
+import numpy as np  # noqa: E402
+import bisect, cmath, collections, copy, dataclasses, decimal, fractions, functools, heapq, itertools  # noqa: E401,E402,F401
+import math, numbers, operator, random, re, statistics, string, threading, typing, warnings  # noqa: E401,E402,F401
+import linecache, traceback  # noqa: E401,E402,F401
 
 import jail  # noqa: E402
 import runner  # noqa: E402
@@ -58,7 +61,7 @@ def _read_exactly(conn, n):
 class Layers:
     """Which layers this machine gives the jobs, probed once at start-up."""
 
-    def __init__(self, mode):
+    def __init__(self, mode, disabled=()):
         self.mode = mode
         self.status = {
             "root": os.geteuid() == 0,
@@ -74,6 +77,8 @@ class Layers:
             except jail.JailError as exc:
                 self.status["net_namespace_error"] = str(exc)
             self.status["pid_namespace"] = _probe_pid_namespace()
+        for layer in disabled:  # an operator's (or a test's) explicit choice, reported as missing
+            self.status[layer] = 0 if layer == "landlock_abi" else False
 
     def missing(self):
         required = {"root": "per-slot uids need root", "net_namespace": "no network namespace",
@@ -217,6 +222,9 @@ def main():
     parser.add_argument("--slots", type=int, default=4)
     parser.add_argument("--mode", choices=["strict", "weak"], default="strict")
     parser.add_argument("--group", type=int, help="gid that may connect to the socket")
+    parser.add_argument("--disable", action="append", default=[],
+                        choices=["root", "landlock_abi", "seccomp", "net_namespace", "pid_namespace"],
+                        help="treat a layer as missing (strict mode then refuses jobs)")
     parser.add_argument("--wall-s", type=float, default=5.0)
     parser.add_argument("--cpu-s", type=int, default=3)
     parser.add_argument("--memory-mb", type=int, default=1024)
@@ -225,8 +233,10 @@ def main():
     defaults = {"wall_s": args.wall_s, "cpu_s": args.cpu_s, "memory_bytes": args.memory_mb << 20,
                 "processes": 32, "file_bytes": 1 << 20, "open_files": 64, "output_bytes": 64 << 10,
                 "result_bytes": 4 << 20}
-    layers = Layers(args.mode)
-    serve(args.socket, args.slots, layers, jail.seccomp_program(), defaults, args.group)
+    socket_path = os.path.abspath(args.socket)
+    os.chdir("/")  # no job starts in the grader's folder
+    layers = Layers(args.mode, args.disable)
+    serve(socket_path, args.slots, layers, jail.seccomp_program(), defaults, args.group)
 
 
 if __name__ == "__main__":

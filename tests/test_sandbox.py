@@ -1,0 +1,301 @@
+"""The sandbox under attack. Each attack is bounded in time and size; each test asserts the verdict,
+the side effect (nothing received, nothing written, no marker found) rather than the child's word,
+and that the service keeps grading others."""
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from grader.sandbox import SandboxClient
+from tests.conftest import TEST_LIMITS, ZYGOTE, ZYGOTE_DIR
+from tests.test_catalog import CATALOG
+
+EXERCISE = CATALOG["tanh-rnn-bptt"]
+APP_MARKER = "app-only-marker-" + os.urandom(8).hex()  # lives in this (the app's) process only
+
+
+def attack_source(body):
+    indented = "\n".join("    " + line for line in body.strip().splitlines())
+    return f"import numpy as np\nimport os\n\ndef rnn_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):\n{indented}\n    return {{}}\n"
+
+
+@pytest.fixture
+def run_attack(zygote, client, alice, submit_code):
+    """Submit an attack as tanh-rnn-bptt code; afterwards the service must still grade a right answer."""
+    def run(body):
+        started = time.monotonic()
+        report = submit_code("tanh-rnn-bptt", attack_source(body), alice).json
+        elapsed = time.monotonic() - started
+        still = submit_code("tanh-rnn-bptt", EXERCISE.solution, alice).json
+        assert still["verdict"] == "correct", "the service stopped grading after the attack"
+        assert zygote["process"].poll() is None, "the zygote died"
+        return report, elapsed
+    return run
+
+
+class Listener:
+    """A TCP or UDP listener on 127.0.0.1 that records what it receives."""
+
+    def __init__(self, kind):
+        self.received = []
+        self.sock = socket.socket(socket.AF_INET, kind)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        if kind == socket.SOCK_STREAM:
+            self.sock.listen(5)
+        self.stop = False
+        self.thread = threading.Thread(target=self._serve, args=(kind,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, kind):
+        while not self.stop:
+            try:
+                if kind == socket.SOCK_STREAM:
+                    conn, _ = self.sock.accept()
+                    self.received.append(conn.recv(100) or b"<connected>")
+                    conn.close()
+                else:
+                    self.received.append(self.sock.recv(100))
+            except (socket.timeout, OSError):
+                continue
+
+    def close(self):
+        self.stop = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture
+def listeners():
+    tcp, udp = Listener(socket.SOCK_STREAM), Listener(socket.SOCK_DGRAM)
+    yield tcp, udp
+    tcp.close()
+    udp.close()
+
+
+def test_the_zygote_runs_with_every_layer(zygote):
+    """Capability probe: a drift that weakens the sandbox turns this red."""
+    report = SandboxClient(zygote["socket"]).status()
+    assert report["ready"] and report["mode"] == "strict" and report["missing"] == []
+    layers = report["layers"]
+    assert layers["root"] and layers["net_namespace"] and layers["pid_namespace"] and layers["seccomp"]
+    assert layers["landlock_abi"] >= 6
+
+
+PROBE = '''
+import ctypes, os, socket
+def probe(x):
+    out = {"uid": os.getuid(), "pid": os.getpid(), "seccomp": ctypes.CDLL(None).prctl(21, 0, 0, 0, 0)}
+    for name, attempt in [("open_root", lambda: os.listdir("/")), ("socket", lambda: socket.socket()),
+                          ("fork", os.fork), ("setuid0", lambda: os.setuid(0))]:
+        try:
+            attempt()
+            out[name] = 0
+        except OSError:
+            out[name] = 1
+    return out
+'''
+
+
+def test_capabilities_inside_a_job(zygote):
+    outcome = SandboxClient(zygote["socket"]).run(PROBE, "probe", [{"x": 1}], TEST_LIMITS)
+    assert outcome.status == "ok"
+    probe = outcome.results[0]["value"]
+    assert probe["uid"] >= 20000 and probe["pid"] == 1 and probe["seccomp"] == 2
+    assert probe["open_root"] == probe["socket"] == probe["fork"] == probe["setuid0"] == 1
+
+
+@pytest.mark.parametrize("body, verdict, needle", [
+    ("while True:\n    pass", "error", "CPU time"),
+    ("import time\ntime.sleep(30)", "timeout", "wall clock"),
+    ("for _ in range(200):\n    os.fork()", "error", "PermissionError"),
+    ("import threading, time\nfor _ in range(300):\n    threading.Thread(target=time.sleep, args=(5,)).start()",
+     "error", "RuntimeError"),
+    ("blocks = [np.ones(2**27) for _ in range(16)]", "error", "MemoryError"),
+    ("print('x' * (100 << 20))", "error", "printed more than"),
+    ("def f(n):\n    return f(n + 1)\nf(0)", "error", "RecursionError"),
+    ("import ctypes\nctypes.string_at(0)", "error", "died"),
+], ids=["infinite-loop", "sleep", "fork-bomb", "thread-bomb", "memory-bomb", "huge-output", "recursion",
+        "ctypes-segfault"])
+def test_resource_attacks_end_with_a_clear_verdict(run_attack, body, verdict, needle):
+    report, elapsed = run_attack(body)
+    assert report["verdict"] == verdict, report["message"]
+    assert needle in report["message"]
+    assert elapsed < 10
+
+
+def test_a_hostile_result_is_refused(run_attack):
+    body = ("class Hostile:\n    def __array__(self, *a, **k):\n        raise SystemExit(3)\n"
+            "    def __del__(self):\n        while True:\n            pass\n"
+            "return {'dW_xh': Hostile()}")
+    report, elapsed = run_attack(body)
+    assert report["verdict"] == "error" and elapsed < 10
+
+
+@pytest.mark.parametrize("body, verdict", [
+    ("return {'dW_xh': np.full(W_xh.shape, np.nan), 'dW_hh': W_hh, 'db_h': b_h, 'dW_hq': W_hq, 'db_q': b_q, "
+     "'dH0': H0}", "invalid"),
+    ("return {'dW_xh': np.zeros(10**7)}", "error"),
+], ids=["nan", "giant-array"])
+def test_bad_results_are_refused(run_attack, body, verdict):
+    report, _ = run_attack(body)
+    assert report["verdict"] == verdict, report["message"]
+
+
+def test_files_outside_the_jail_are_out_of_reach(run_attack, app, tmp_path):
+    secret_file = tmp_path / "reference.txt"
+    secret_file.write_text("reference answer")
+    secret_file.chmod(0o644)  # even a world-readable file
+    targets = ["/etc/passwd", str(secret_file), os.path.abspath("grader/__init__.py"),
+               app.config["DATABASE_URL"].removeprefix("sqlite:///"), app.instance_path + "/secret_key",
+               f"/proc/{os.getpid()}/environ", f"/proc/{os.getpid()}/mem"]
+    for target in targets:
+        report, _ = run_attack(f"open({target!r}, 'rb').read(100)")
+        assert report["verdict"] == "error" and "PermissionError" in report["message"], target
+
+
+def test_nothing_can_be_written(run_attack, tmp_path):
+    out = tmp_path / "outdir"
+    out.mkdir()
+    out.chmod(0o1777)
+    for target in (out / "x", "/tmp/bptt-sandbox-escape", "/dev/shm/bptt-sandbox-escape", "x"):
+        report, _ = run_attack(f"open({str(target)!r}, 'wb').write(b'0' * (64 << 20))")
+        assert report["verdict"] == "error", target
+        assert not os.path.exists(target) or os.path.getsize(target) == 0
+    assert list(out.iterdir()) == []
+
+
+def test_no_network_tcp_or_udp(run_attack, listeners):
+    tcp, udp = listeners
+    report, _ = run_attack(f"import socket\ns = socket.socket()\ns.connect(('127.0.0.1', {tcp.port}))\ns.send(b'leak')")
+    assert report["verdict"] == "error"
+    report, _ = run_attack(f"import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                           f"s.sendto(b'leak', ('127.0.0.1', {udp.port}))")
+    assert report["verdict"] == "error"
+    raw = (f"import ctypes, struct\nlibc = ctypes.CDLL(None)\nfd = libc.socket(2, 2, 0)\n"
+           f"addr = struct.pack('!HH4s8x', 2, {udp.port}, bytes([127, 0, 0, 1]))\naddr = addr[1::-1] + addr[2:]\n"
+           f"libc.sendto(fd, b'leak', 4, 0, addr, 16)\nraise ValueError(fd)")
+    run_attack(raw)
+    time.sleep(0.3)
+    assert tcp.received == [] and udp.received == []
+
+
+def test_no_process_can_be_spawned_or_killed(run_attack, zygote, tmp_path):
+    marker = tmp_path / "pwned"
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for body in (f"import subprocess\nsubprocess.run(['sh', '-c', 'touch {marker}'])",
+                     f"import _posixsubprocess, os\nos.execv('/bin/sh', ['sh', '-c', 'touch {marker}'])",
+                     f"os.kill({victim.pid}, 9)", f"os.kill({zygote['process'].pid}, 9)", "os.kill(os.getppid(), 9)",
+                     "os.kill(-1, 9)"):
+            report, _ = run_attack(body)
+            assert report["verdict"] == "error", body
+        assert not marker.exists() and victim.poll() is None
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_nothing_is_left_behind(run_attack):
+    run_attack("import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=False).start()")
+    time.sleep(0.3)
+    jailed = [p for p in os.listdir("/proc") if p.isdigit() and _uid_of(p) is not None and _uid_of(p) >= 20000]
+    assert jailed == []
+
+
+def _uid_of(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
+    except (OSError, StopIteration):
+        return None
+
+
+def test_secrets_and_app_memory_are_not_visible(zygote):
+    """The job's environment is empty of secrets, and the app's memory marker is not in its heap."""
+    os.environ["GRADER_TEST_SECRET"] = APP_MARKER
+    source = ("import gc, os\ndef scan(x):\n    found = [o for o in gc.get_objects() if isinstance(o, str) and "
+              "'app-only-marker' in o]\n    return {'env': sorted(os.environ.items()), 'found': found}\n")
+    outcome = SandboxClient(zygote["socket"]).run(source, "scan", [{"x": 1}], TEST_LIMITS)
+    raw = str(outcome.results)
+    assert outcome.status == "ok" and APP_MARKER not in raw and "GRADER" not in raw
+    assert outcome.results[0]["value"]["found"] == []
+    del os.environ["GRADER_TEST_SECRET"]
+
+
+def test_concurrent_jobs_cannot_touch_each_other(zygote):
+    client = SandboxClient(zygote["socket"])
+    slow = "import time\ndef f(x):\n    time.sleep(1.0)\n    return {'alive': 1}\n"
+    killer = "import os, signal\ndef f(x):\n    hits = 0\n    for pid in range(1, 4096):\n        try:\n" \
+             "            os.kill(pid, signal.SIGKILL)\n            hits += 1\n        except OSError:\n" \
+             "            pass\n    return {'hits': hits}\n"
+    results = {}
+    first = threading.Thread(target=lambda: results.update(slow=client.run(slow, "f", [{"x": 1}], TEST_LIMITS)))
+    first.start()
+    time.sleep(0.2)
+    results["killer"] = client.run(killer, "f", [{"x": 1}], TEST_LIMITS)
+    first.join()
+    assert results["slow"].status == "ok" and results["slow"].results[0]["value"] == {"alive": 1}
+    assert results["killer"].results[0]["value"] == {"hits": 0}
+
+
+def test_autodiff_imports_get_a_clear_verdict(zygote, alice, submit_code):
+    report = submit_code("tanh-rnn-bptt", "import torch\ndef rnn_bptt(**kw):\n    return {}\n", alice).json
+    assert report["verdict"] == "invalid" and "autodiff libraries are not allowed" in report["message"]
+
+
+@pytest.mark.parametrize("source, needle", [
+    ("def rnn_bptt(:\n", "Syntax error at line 1"),
+    ("def other():\n    pass\n", "defines no top-level function rnn_bptt"),
+    ("def rnn_bptt(**kw):\n    return [1, 2]\n", "must return a dict"),
+], ids=["syntax", "no-entry-point", "wrong-return-type"])
+def test_unusable_code_is_invalid(zygote, alice, submit_code, source, needle):
+    report = submit_code("tanh-rnn-bptt", source, alice).json
+    assert report["verdict"] == "invalid" and needle in report["message"]
+
+
+def test_student_traceback_shows_only_their_frames(zygote, alice, submit_code):
+    source = "import numpy as np\n\ndef rnn_bptt(W_xh, **kw):\n    return helper(W_xh)\n\n" \
+             "def helper(W):\n    return np.linalg.inv(np.zeros((2, 2)))\n"
+    report = submit_code("tanh-rnn-bptt", source, alice).json
+    assert report["verdict"] == "error" and "LinAlgError" in report["message"]
+    assert "line 4, in rnn_bptt" in report["message"] and "line 7, in helper" in report["message"]
+    assert "numpy" not in report["message"].split("LinAlgError")[1]
+
+
+def test_without_a_sandbox_code_is_refused_with_503(app, client, alice, submit_code):
+    from tests.conftest import count_submissions
+    app.extensions["grader.context"].sandbox.socket_path = str(ZYGOTE_DIR / "nowhere.sock")
+    response = submit_code("tanh-rnn-bptt", EXERCISE.solution, alice)
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "30"
+    assert count_submissions(app) == 0
+
+
+@pytest.fixture
+def weakened_zygote(tmp_path):
+    """A strict zygote told that Landlock is missing: it must refuse every job."""
+    path = str(tmp_path / "weak.sock")
+    process = subprocess.Popen([sys.executable, "-I", str(ZYGOTE), "--socket", path, "--disable", "landlock_abi"],
+                               env={}, stdout=subprocess.PIPE, text=True)
+    process.stdout.readline()
+    yield path
+    process.terminate()
+    process.wait(timeout=10)
+    process.stdout.close()
+
+
+def test_a_missing_layer_fails_closed(app, client, alice, submit_code, weakened_zygote, tmp_path):
+    marker = tmp_path / "ran"
+    app.extensions["grader.context"].sandbox.socket_path = weakened_zygote
+    source = f"def rnn_bptt(**kw):\n    open({str(marker)!r}, 'w').write('x')\n    return {{}}\n"
+    response = submit_code("tanh-rnn-bptt", source, alice)
+    assert response.status_code == 503 and "Landlock" in response.json["detail"]
+    assert not marker.exists()
+    health = client.get("/api/v1/health").json
+    assert health["checks"]["sandbox"]["status"] == "failing"
