@@ -146,6 +146,7 @@ class Exercise:
         self._edge_cases: Callable = getattr(module, "edge_cases", lambda rng: [])
         self.solution: str | None = None  # solution.py of a code exercise: the reference written as a student would
         self.instance = functools.lru_cache(maxsize=cache_size)(self._make_instance)
+        self.edge_instances = functools.lru_cache(maxsize=cache_size)(self._make_edge_instances)
 
     @property
     def max_score(self) -> float:
@@ -170,7 +171,7 @@ class Exercise:
     def variants_for(self, params: dict) -> dict[str, dict]:
         return {key: fn(params) for key, fn in self._variants.items()}
 
-    def edge_instances(self, seed: int) -> list[Instance]:
+    def _make_edge_instances(self, seed: int) -> list[Instance]:
         """The exercise's edge cases (T = 1, B = 1, h = 1, ...), graded for correctness only."""
         return [Instance(seed, 0, params, self._solve(params), {}, self._scales(params))
                 for params in self._edge_cases(np.random.default_rng([seed, 1 << 20]))]

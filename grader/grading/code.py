@@ -29,6 +29,8 @@ def static_report(exercise: Exercise, source: str) -> Report | None:
         return _invalid(exercise, "source", f"Syntax error at line {exc.lineno}: {exc.msg}.")
     if not any(isinstance(node, ast.FunctionDef) and node.name == entry for node in tree.body):
         return _invalid(exercise, "source", f"The source defines no top-level function {entry}(...).")
+    if not any(name in source for name in AUTODIFF):
+        return None  # no autodiff name anywhere in the text: no need to walk the tree
     for node in ast.walk(tree):
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
             [node.module or ""] if isinstance(node, ast.ImportFrom) else []
