@@ -23,6 +23,15 @@ def generate(rng):
             return {"theta": theta, **{f"{k}_a": g for k, g in zip(NAMES, a)}, **{f"{k}_b": g for k, g in zip(NAMES, b)}}
 
 
+def edge_cases(rng):
+    """All-zero gradients (no division by zero), a norm exactly at theta (left alone), 1-element tensors."""
+    zeros = {"theta": 1.0, **{f"{k}_{c}": np.zeros(s) for c in "ab" for k, s in zip(NAMES, ((2, 3), (3, 3), (3,)))}}
+    at_theta = {"theta": 2.0, **{f"{k}_{c}": np.full(s, 2.0 / np.sqrt(16)) for c in "ab"
+                                 for k, s in zip(NAMES, ((2, 3), (3, 3), (1,)))}}
+    tiny = {"theta": 0.5, **{f"{k}_{c}": rng.standard_normal(s) for c in "ab" for k, s in zip(NAMES, ((1, 1), (1, 1), (1,)))}}
+    return [zeros, at_theta, tiny]
+
+
 def _clip_each(p, clip):
     answer = {}
     for case in ("a", "b"):

@@ -22,6 +22,16 @@ def generate(rng):
     }
 
 
+def edge_cases(rng):
+    """T = 1 (no recurrence at all), h = 1, and d = 1."""
+    cases = []
+    for T, h, d, q in ((1, 3, 2, 2), (4, 1, 2, 2), (4, 3, 1, 2)):
+        cases.append({"W_hx": rng.standard_normal((h, d)), "W_hh": 0.8 * rng.standard_normal((h, h)) / np.sqrt(h),
+                      "W_qh": rng.standard_normal((q, h)), "X": rng.standard_normal((T, d)),
+                      "h0": rng.standard_normal(h), "Y": rng.standard_normal((T, q))})
+    return cases
+
+
 def solve(p):
     """The reference: dW_qh (q, h), dW_hx (h, d), dW_hh (h, h), dL_dh (T, h)."""
     return linear.linear_bptt(p["W_hx"], p["W_hh"], p["W_qh"], p["X"], p["h0"], p["Y"])

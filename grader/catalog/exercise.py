@@ -172,8 +172,12 @@ class Exercise:
         return {key: fn(params) for key, fn in self._variants.items()}
 
     def _make_edge_instances(self, seed: int) -> list[Instance]:
-        """The exercise's edge cases (T = 1, B = 1, h = 1, ...), graded for correctness only."""
-        return [Instance(seed, 0, params, self._solve(params), {}, self._scales(params))
+        """The exercise's edge cases (T = 1, B = 1, h = 1, ...), graded for correctness; only accepted
+        near misses are evaluated on them (mistakes are diagnosed on the regular instances)."""
+        accepted = {key: fn for key, fn in self._variants.items()
+                    if slug_of(key) in self.misconceptions and self.misconceptions[slug_of(key)].accepted}
+        return [Instance(seed, 0, params, self._solve(params), {key: fn(params) for key, fn in accepted.items()},
+                         self._scales(params))
                 for params in self._edge_cases(np.random.default_rng([seed, 1 << 20]))]
 
     def _make_instance(self, seed: int) -> Instance:

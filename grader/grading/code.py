@@ -56,13 +56,24 @@ def outcome_report(exercise: Exercise, regular: list[Instance], edges: list[Inst
     graded = [(index, kind, inst, _grade_one(exercise, inst, result))
               for (index, kind, inst), result in zip(instances, outcome.results)]
     summaries = tuple(_summary(index, kind, inst, report) for index, kind, inst, report in graded)
-    failed = [report for *_, report in graded if report.verdict in (Verdict.INVALID, Verdict.ERROR)]
-    if failed:
+    failed = [report for _, kind, _, report in graded if kind == "regular" and _failed(report)]
+    if failed:  # the common case does not run: report why, nothing to aggregate
         first = failed[0]
         return Report(verdict=first.verdict, score=0.0, max_score=exercise.max_score, parts=first.parts,
                       message=first.message, instances=summaries, hints=exercise.hints)
-    return _aggregate(exercise, [r for *_, r in graded], [r for _, kind, _, r in graded if kind == "regular"],
-                      summaries)
+    reports = [_as_wrong_parts(exercise, r) if _failed(r) else r for *_, r in graded]
+    return _aggregate(exercise, reports, [r for _, kind, _, r in graded if kind == "regular"], summaries)
+
+
+def _failed(report) -> bool:
+    return report.verdict in (Verdict.INVALID, Verdict.ERROR)
+
+
+def _as_wrong_parts(exercise, report) -> Report:
+    """An edge case that could not be graded counts as every part wrong, with its reason."""
+    parts = tuple(PartResult(name=p.name, verdict=Verdict.INCORRECT, score=0.0, max_score=p.weight,
+                             message=report.message) for p in exercise.parts)
+    return Report(verdict=Verdict.INCORRECT, score=0.0, max_score=exercise.max_score, parts=parts)
 
 
 def _grade_one(exercise, instance, result) -> Report:
