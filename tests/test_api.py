@@ -9,7 +9,7 @@ def test_catalog_lists_the_exercises_without_a_key(client):
     listing = client.get("/api/v1/exercises").json
     assert {"linear-bptt", "hidden-state-gradient", "tanh-rnn-bptt"} <= {e["id"] for e in listing}
     entry = next(e for e in listing if e["id"] == "linear-bptt")
-    assert entry["kinds"] == ["numeric"] and entry["max_score"] == pytest.approx(1.0)
+    assert entry["kinds"] == ["numeric", "code"] and entry["max_score"] == pytest.approx(1.0)
     assert any("(9.7.15)" in eq for eq in entry["equations"])
 
 
@@ -130,10 +130,18 @@ def test_admin_creates_keys_through_the_api(client, admin):
     assert client.post("/api/v1/keys", json={"role": "learner"}, headers=admin).status_code == 422
 
 
-def test_health_reports_storage_and_catalog(client):
+def test_health_reports_storage_catalog_and_sandbox(client, zygote):
     body = client.get("/api/v1/health").json
     assert body["status"] == "ok"
-    assert body["checks"]["storage"]["status"] == "ok" and body["checks"]["catalog"]["exercises"] >= 3
+    assert body["checks"]["storage"]["status"] == "ok" and body["checks"]["catalog"]["exercises"] == 12
+    assert body["checks"]["sandbox"]["status"] == "ok" and body["checks"]["sandbox"]["missing"] == []
+
+
+def test_health_is_degraded_but_up_without_a_sandbox(app, client):
+    app.extensions["grader.sandbox"].socket_path = "/nonexistent/sandbox.sock"
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200 and response.json["status"] == "degraded"
+    assert response.json["checks"]["sandbox"]["status"] == "failing"
 
 
 def test_openapi_document_and_docs_are_served_offline(client):
