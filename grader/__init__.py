@@ -26,7 +26,8 @@ def create_app(test_config=None):
     app.extensions["grader.context"] = service.Context(
         catalog=catalog.get_catalog(app), secret=app.config["SECRET_KEY"],
         token_max_age=app.config["TOKEN_MAX_AGE_S"], sandbox=sandbox.client_of(app),
-        sandbox_limits=app.config["SANDBOX_LIMITS"], code_instances=app.config["CODE_INSTANCES"])
+        sandbox_limits=app.config["SANDBOX_LIMITS"], code_instances=app.config["CODE_INSTANCES"],
+        rate_limits=app.config["RATE_LIMITS"])
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, g, request
-from sqlalchemy import select
 
 from grader import storage
 from grader.problems import Forbidden, InvalidRequest, Unauthorized
-from grader.storage.models import ApiKey
+from grader.storage.models import ApiKey, Course
 
 ROLES = ("admin", "instructor", "learner")
 PREFIX = "bptt"
@@ -25,6 +24,7 @@ class Principal:
     key_id: str
     role: str
     learner: str | None
+    course_id: str | None = None
 
     @property
     def trusted(self) -> bool:
@@ -41,18 +41,26 @@ class IssuedKey:
     role: str
     learner: str | None
     label: str | None
+    course_id: str | None = None
 
 
-def create_key(db, *, role: str, learner: str | None = None, label: str | None = None) -> IssuedKey:
-    """Store a new key and return it in full; only its hash is kept."""
+def create_key(db, *, role: str, learner: str | None = None, label: str | None = None,
+               course_id: str | None = None, commit: bool = True) -> IssuedKey:
+    """Store a new key and return it in full; only its hash is kept. Instructor keys and learner
+    keys may be bound to a course."""
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}")
     if role == "learner" and not learner:
         raise InvalidRequest("a learner key needs the learner it stands for")
+    if course_id is not None and db.get(Course, course_id) is None:
+        raise InvalidRequest(f"there is no course {course_id!r}")
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-    db.add(ApiKey(id=key_id, secret_sha256=_digest(secret), role=role, learner=learner, label=label))
-    db.commit()
-    return IssuedKey(id=key_id, key=f"{PREFIX}_{key_id}.{secret}", role=role, learner=learner, label=label)
+    db.add(ApiKey(id=key_id, secret_sha256=_digest(secret), role=role, learner=learner, label=label,
+                  course_id=course_id))
+    if commit:
+        db.commit()
+    return IssuedKey(id=key_id, key=f"{PREFIX}_{key_id}.{secret}", role=role, learner=learner, label=label,
+                     course_id=course_id)
 
 
 def _digest(secret: str) -> str:
@@ -71,7 +79,7 @@ def authenticate() -> Principal:
     key = storage.session(current_app).get(ApiKey, key_id)
     if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_sha256, _digest(secret)):
         raise Unauthorized("The API key is unknown or revoked.", headers=challenge)
-    return Principal(key_id=key.id, role=key.role, learner=key.learner)
+    return Principal(key_id=key.id, role=key.role, learner=key.learner, course_id=key.course_id)
 
 
 def require(*roles: str):
@@ -99,5 +107,18 @@ def acting_learner(principal: Principal, requested: str | None) -> str:
     return requested or f"key:{principal.key_id}"
 
 
-def find_keys(db):
-    return db.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
+def may_read(principal: Principal, learner: str, course_id: str | None) -> bool:
+    """Admins read everything; an instructor their course; a learner only themself."""
+    if principal.role == "admin":
+        return True
+    if principal.role == "instructor":
+        return principal.course_id is not None and principal.course_id == course_id
+    return learner == principal.learner
+
+
+def require_course(principal: Principal, course_id: str) -> None:
+    """An instructor key manages only its own course (admins any)."""
+    if principal.role == "instructor" and principal.course_id != course_id:
+        raise Forbidden(f"This instructor key is for course {principal.course_id!r}, not {course_id!r}.")
+    if principal.role == "learner":
+        raise Forbidden("Learner keys cannot manage courses.")

@@ -36,5 +36,7 @@ class DefaultConfig:
     SANDBOX_LIMITS = {"wall_s": 5.0, "cpu_s": 3, "memory_bytes": 1 << 30}
     # Regular hidden instances per code submission; the exercise's edge cases come on top (2 + 3 = 5)
     CODE_INSTANCES = 2
+    # Submissions allowed per learner and exercise, and per key, in a sliding window
+    RATE_LIMITS = {"learner_exercise": {"count": 60, "window_s": 600}, "key": {"count": 6000, "window_s": 60}}
     # Generated instances (reference and every variant) kept per exercise and worker; 0 disables
     INSTANCE_CACHE_SIZE = 1024

@@ -46,4 +46,18 @@ class Unavailable(GraderError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 
 
-PROBLEM_TYPES = {cls.slug: cls.title for cls in GraderError.__subclasses__()} | {GraderError.slug: GraderError.title}
+
+
+class TooManyRequests(GraderError):
+    status, slug, title = 429, "rate-limited", "Too many submissions"
+
+
+class IdempotencyMismatch(GraderError):
+    status, slug, title = 422, "idempotency-key-reused", "The Idempotency-Key was used for another request"
+
+
+def _all(cls):
+    return [cls] + [sub for child in cls.__subclasses__() for sub in _all(child)]
+
+
+PROBLEM_TYPES = {cls.slug: cls.title for cls in _all(GraderError)}

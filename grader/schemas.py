@@ -94,6 +94,9 @@ class SubmissionRequestSchema(StrictSchema):
     instance_token = fields.String(validate=validate.Length(min=1, max=4096))
     answer = fields.Dict(keys=fields.String(), values=fields.Raw())
     source = fields.String(validate=validate.Length(min=1, max=200_000))
+    notebook = fields.Raw(metadata={"description": "a Jupyter notebook (nbformat 4) instead of source"})
+    assignment_id = fields.Integer(metadata={"description": "default: the only assignment of the exercise in "
+                                                          "the key's course"})
     learner = fields.String(validate=LEARNER, metadata={"description": "admin and instructor keys only"})
 
 
@@ -162,12 +165,17 @@ class SubmissionSchema(ReportSchema):
     learner = fields.String()
     seed = fields.Integer(allow_none=True, metadata={"description": "replays the instance"})
     attempt = fields.Integer(allow_none=True)
+    course_id = fields.String(allow_none=True)
+    assignment_id = fields.Integer(allow_none=True)
+    late = fields.Boolean()
+    final_score = fields.Float(allow_none=True, metadata={"description": "score after the late penalty"})
     created_at = fields.String(metadata={"description": "ISO 8601, UTC"})
 
 
 class SubmissionQuerySchema(StrictSchema):
     learner = fields.String(validate=LEARNER)
     exercise_id = fields.String()
+    course_id = fields.String()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from grader import tokens
-from grader.auth import Principal, acting_learner
+from grader import courses, notebooks, ratelimit, tokens
+from grader.auth import Principal, acting_learner, may_read
 from grader.catalog import Exercise
 from grader.catalog.exercise import ARRAY, SAMPLES
 from grader.grading import code
 from grader.grading.numeric import grade_numeric
-from grader.problems import InvalidRequest, InvalidToken, NotFound, Unavailable
+from grader.problems import Forbidden, IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
 from grader.sandbox.client import SandboxClient, SandboxUnavailable
 from grader.schemas import SubmissionSchema
 from grader.storage.models import Submission, utcnow
@@ -30,6 +33,7 @@ class Context:
     sandbox: SandboxClient | None = None
     sandbox_limits: dict = field(default_factory=dict)
     code_instances: int = 2
+    rate_limits: dict = field(default_factory=dict)
 
 
 def find_exercise(ctx: Context, exercise_id: str) -> Exercise:
@@ -70,34 +74,82 @@ def _field(part, value) -> dict:
     return field
 
 
-def submit(db, ctx: Context, principal: Principal, body: dict) -> dict:
-    """Grade a submission and commit it with its report before returning the report."""
+def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: str | None = None):
+    """Grade a submission and commit it with its report before returning (report, replayed).
+
+    A retry with the same Idempotency-Key and body returns the first report (replayed=True).
+    """
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest() if idempotency_key else None
+    if idempotency_key:
+        earlier = _replay(db, principal, idempotency_key, digest)
+        if earlier is not None:
+            return earlier, True
     exercise = find_exercise(ctx, body["exercise_id"])
     if body["kind"] not in exercise.info["kinds"]:
         raise InvalidRequest(f"{exercise.id} accepts {' and '.join(exercise.info['kinds'])} submissions, "
                              f"not {body['kind']}.", errors={"kind": ["not accepted by this exercise"]})
     learner = acting_learner(principal, body.get("learner"))
+    _require_fields(body)
+    placement = courses.place(db, principal, learner, exercise.id, body.get("assignment_id"))
+    ratelimit.check(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
+    row = Submission(id=uuid.uuid4().hex, exercise_id=exercise.id, exercise_version=exercise.version,
+                     kind=body["kind"], learner=learner, key_id=principal.key_id, report={}, created_at=utcnow(),
+                     course_id=placement.course_id, late=placement.late,
+                     assignment_id=placement.assignment.id if placement.assignment else None,
+                     idempotency_key=idempotency_key, request_sha256=digest)
+    report = _grade(ctx, exercise, learner, body, row)
+    _record(row, report, placement.penalty)
+    db.add(row)
+    try:
+        db.commit()
+    except IntegrityError:  # a concurrent duplicate with the same Idempotency-Key committed first
+        db.rollback()
+        earlier = _replay(db, principal, idempotency_key, digest) if idempotency_key else None
+        if earlier is None:
+            raise
+        return earlier, True
+    return row.report, False
+
+
+def _require_fields(body):
     needed = ("instance_token", "answer") if body["kind"] == "numeric" else ("source",)
+    if body["kind"] == "code" and "notebook" in body:
+        body["source"], body["notebook_notes"] = notebooks.to_source(body.pop("notebook"))
     missing = {f: ["Missing data for required field."] for f in needed if f not in body}
     if missing:
         raise InvalidRequest(f"A {body['kind']} submission needs {' and '.join(needed)}.", errors=missing)
-    row = Submission(id=uuid.uuid4().hex, exercise_id=exercise.id, exercise_version=exercise.version,
-                     kind=body["kind"], learner=learner, key_id=principal.key_id, report={}, created_at=utcnow())
+
+
+def _grade(ctx, exercise, learner, body, row):
     if body["kind"] == "numeric":
         claim = tokens.verify(ctx.secret, body["instance_token"], learner=learner, max_age=ctx.token_max_age)
         if (claim.exercise_id, claim.version) != (exercise.id, exercise.version):
             raise InvalidToken(f"The token is for {claim.exercise_id} version {claim.version}, not "
                                f"{exercise.id} version {exercise.version}; fetch a new instance.")
-        report = grade_numeric(exercise, exercise.instance(claim.seed), body["answer"])
         row.seed, row.attempt, row.answer = claim.seed, claim.attempt, body["answer"]
-    else:
-        report = grade_code_submission(ctx, exercise, learner, body["source"])
-        row.source = body["source"]
+        return grade_numeric(exercise, exercise.instance(claim.seed), body["answer"])
+    row.source = body["source"]
+    report = grade_code_submission(ctx, exercise, learner, body["source"])
+    if body.get("notebook_notes"):
+        report = replace(report, message=f"{report.message} ({body['notebook_notes']})".strip())
+    return report
+
+
+def _record(row, report, penalty):
+    """Store the verdict and score; a late submission's score carries the assignment's penalty."""
     row.verdict, row.score, row.max_score = report.verdict.value, report.score, report.max_score
+    row.final_score = round(report.score * (1.0 - penalty), 10)
     row.report = SubmissionSchema().dump({**vars(report), **_meta(row)})
-    db.add(row)
-    db.commit()
-    return row.report
+
+
+def _replay(db, principal, idempotency_key, digest):
+    earlier = db.scalar(select(Submission).where(Submission.key_id == principal.key_id,
+                                                 Submission.idempotency_key == idempotency_key))
+    if earlier is None:
+        return None
+    if earlier.request_sha256 != digest:
+        raise IdempotencyMismatch("This Idempotency-Key was used with another request body; use a new key.")
+    return earlier.report
 
 
 def grade_code_submission(ctx: Context, exercise: Exercise, learner: str, source: str):
@@ -124,26 +176,32 @@ def grade_code_submission(ctx: Context, exercise: Exercise, learner: str, source
 
 def get_submission(db, principal: Principal, submission_id: str) -> dict:
     row = db.get(Submission, submission_id)
-    if row is None or (principal.role == "learner" and row.learner != principal.learner):
+    if row is None or not may_read(principal, row.learner, row.course_id):
         raise NotFound(f"There is no submission {submission_id!r} that this key may read.")
     return row.report
 
 
-def list_submissions(db, principal: Principal, *, learner=None, exercise_id=None, limit=50) -> list[dict]:
-    """Newest first; a learner key sees only its own learner's submissions."""
+def list_submissions(db, principal: Principal, *, learner=None, exercise_id=None, course_id=None,
+                     limit=50) -> list[dict]:
+    """Newest first; a learner key sees only its own learner's, an instructor key only its course's."""
     if principal.role == "learner":
         learner = acting_learner(principal, learner)
+    if principal.role == "instructor":
+        if course_id not in (None, principal.course_id):
+            raise Forbidden(f"This instructor key is for course {principal.course_id!r}.")
+        course_id = principal.course_id or "\x00"  # an instructor key without a course sees nothing
     query = select(Submission).order_by(Submission.created_at.desc()).limit(limit)
-    if learner:
-        query = query.where(Submission.learner == learner)
-    if exercise_id:
-        query = query.where(Submission.exercise_id == exercise_id)
+    for column, value in ((Submission.learner, learner), (Submission.exercise_id, exercise_id),
+                          (Submission.course_id, course_id)):
+        if value:
+            query = query.where(column == value)
     return [row.report for row in db.scalars(query)]
 
 
 def _meta(row: Submission) -> dict:
     meta = {name: getattr(row, name) for name in ("id", "exercise_id", "exercise_version", "kind", "learner",
-                                                  "seed", "attempt")}
+                                                  "seed", "attempt", "course_id", "assignment_id", "late",
+                                                  "final_score")}
     return {**meta, "created_at": row.created_at.isoformat()}
 
 

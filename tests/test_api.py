@@ -106,7 +106,7 @@ def test_learners_see_only_their_own_submissions(app, client, alice, admin, make
     assert {s["id"] for s in everyone} == {mine["id"], theirs["id"]}
     only_bob = client.get("/api/v1/submissions?learner=bob&exercise_id=linear-bptt", headers=admin).json
     assert [s["id"] for s in only_bob] == [theirs["id"]]
-    assert client.get(f"/api/v1/submissions/{mine['id']}", headers=make_key("instructor")).status_code == 200
+    assert client.get(f"/api/v1/submissions/{mine['id']}", headers=make_key("instructor")).status_code == 404
 
 
 def test_trusted_keys_act_for_a_named_learner(client, make_key, fetch_instance):

@@ -1,10 +1,11 @@
 """Submitting answers and reading the stored reports."""
-from flask import current_app, g, url_for
+from flask import current_app, g, request, url_for
 
 from grader import service, storage
 from grader.api.base import ApiBlueprint
 from grader.api.catalog import context
 from grader.auth import require
+from grader.problems import InvalidRequest
 from grader.schemas import SubmissionQuerySchema, SubmissionRequestSchema, SubmissionSchema
 
 blp = ApiBlueprint("submissions", __name__, description="Grading and stored reports")
@@ -17,9 +18,16 @@ AUTH = [{"bearer": []}]
 @blp.doc(security=AUTH)
 @require("admin", "instructor", "learner")
 def submit(body):
-    """Grade a submission; the report is stored before it is returned. A wrong answer is a 201 too."""
-    report = service.submit(storage.session(current_app), context(), g.principal, body)
-    return report, 201, {"Location": url_for("submissions.get_submission", submission_id=report["id"])}
+    """Grade a submission; the report is stored before it is returned. A wrong answer is a 201 too.
+    With an Idempotency-Key, a retry of the same request returns the first report."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise InvalidRequest("Idempotency-Key must be 1 to 200 characters.")
+    report, replayed = service.submit(storage.session(current_app), context(), g.principal, body, key)
+    headers = {"Location": url_for("submissions.get_submission", submission_id=report["id"])}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return report, 201, headers
 
 
 @blp.route("/submissions/<submission_id>")

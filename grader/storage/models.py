@@ -1,9 +1,10 @@
-"""SQLAlchemy 2 models: API keys and submissions with their reports."""
+"""SQLAlchemy 2 models: keys, courses, enrollments, assignments and submissions with their reports."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -25,15 +26,53 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     learner: Mapped[str | None] = mapped_column(String(200))
     label: Mapped[str | None] = mapped_column(String(200))
+    course_id: Mapped[str | None] = mapped_column(ForeignKey("courses.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Enrollment(Base):
+    """A learner (by the external id an LMS sends) in a course."""
+
+    __tablename__ = "enrollments"
+
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    learner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Assignment(Base):
+    """An exercise in a course: when it opens and is due, attempts, late policy, scoring rule."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"))
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    max_attempts: Mapped[int | None] = mapped_column(Integer)
+    late_policy: Mapped[str] = mapped_column(String(16), default="refuse")
+    late_penalty: Mapped[float] = mapped_column(Float, default=0.0)
+    scoring: Mapped[str] = mapped_column(String(8), default="best")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Submission(Base):
     """One graded submission: what was sent and the report that was returned."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_learner_exercise", "learner", "exercise_id"),)
+    __table_args__ = (Index("ix_submissions_learner_exercise", "learner", "exercise_id"),
+                      UniqueConstraint("key_id", "idempotency_key", name="uq_submissions_idempotency"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     exercise_id: Mapped[str] = mapped_column(String(100))
@@ -50,3 +89,10 @@ class Submission(Base):
     max_score: Mapped[float] = mapped_column(Float)
     report: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    course_id: Mapped[str | None] = mapped_column(ForeignKey("courses.id"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    final_score: Mapped[float | None] = mapped_column(Float)  # score after the late penalty
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))
+    history: Mapped[list | None] = mapped_column(JSON)  # earlier reports, kept by regrades
