@@ -181,12 +181,14 @@ class SubmissionQuerySchema(StrictSchema):
 
 class KeyRequestSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf(["admin", "instructor", "learner"]))
+    course_id = fields.String()
     learner = fields.String(validate=LEARNER)
     label = fields.String(validate=validate.Length(max=200))
 
 
 class KeySchema(Schema):
     id = fields.String()
+    course_id = fields.String(allow_none=True)
     key = fields.String(metadata={"description": "shown once; only its hash is stored"})
     role = fields.String()
     learner = fields.String(allow_none=True)
@@ -196,3 +198,88 @@ class KeySchema(Schema):
 class HealthSchema(Schema):
     status = fields.String()
     checks = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+
+class CourseSchema(StrictSchema):
+    id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    created_at = fields.DateTime(dump_only=True)
+
+
+class EnrollInSchema(StrictSchema):
+    learners = fields.List(fields.String(validate=LEARNER), required=True, validate=validate.Length(min=1, max=5000))
+    keys = fields.Boolean(load_default=False, metadata={"description": "issue one learner key each"})
+
+
+class EnrollOutSchema(Schema):
+    learner = fields.String()
+    new = fields.Boolean()
+    key = fields.String(metadata={"description": "shown once"})
+
+
+class AssignmentInSchema(StrictSchema):
+    exercise_id = fields.String(required=True)
+    title = fields.String(validate=validate.Length(max=200))
+    opens_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    due_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    max_attempts = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    late_policy = fields.String(load_default="refuse", validate=validate.OneOf(["refuse", "penalty"]))
+    late_penalty = fields.Float(load_default=0.0, validate=validate.Range(min=0.0, max=1.0))
+    scoring = fields.String(load_default="best", validate=validate.OneOf(["best", "last"]))
+
+
+class AssignmentSchema(Schema):
+    id = fields.Integer()
+    course_id = fields.String()
+    exercise_id = fields.String()
+    title = fields.String()
+    opens_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    max_attempts = fields.Integer(allow_none=True)
+    late_policy = fields.String()
+    late_penalty = fields.Float()
+    scoring = fields.String()
+
+
+class GradebookQuerySchema(StrictSchema):
+    course_id = fields.String()
+
+
+class GradebookRowSchema(Schema):
+    learner = fields.String()
+    assignment_id = fields.Integer()
+    exercise_id = fields.String()
+    title = fields.String()
+    score = fields.Float(allow_none=True, metadata={"description": "after late penalties; null: no attempt"})
+    max_score = fields.Float(allow_none=True)
+    attempts = fields.Integer()
+    late = fields.Boolean()
+
+
+class StatsQuerySchema(StrictSchema):
+    course_id = fields.String()
+
+
+class StatsSchema(Schema):
+    exercise_id = fields.String()
+    course_id = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    learners = fields.Integer()
+    first_try_correct_rate = fields.Float(allow_none=True)
+    score_distribution = fields.List(fields.Dict())
+    misconceptions = fields.List(fields.Dict())
+
+
+class RegradeQuerySchema(StrictSchema):
+    course_id = fields.String()
+
+
+class RegradeSchema(Schema):
+    id = fields.String()
+    learner = fields.String()
+    from_version = fields.Integer()
+    old_verdict = fields.String()
+    new_verdict = fields.String()
+    old_score = fields.Float()
+    new_score = fields.Float()
+    changed = fields.Boolean()

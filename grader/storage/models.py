@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -96,3 +96,4 @@ class Submission(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_sha256: Mapped[str | None] = mapped_column(String(64))
     history: Mapped[list | None] = mapped_column(JSON)  # earlier reports, kept by regrades
+    assignment: Mapped[Assignment | None] = relationship(lazy="select")
