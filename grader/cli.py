@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from grader import auth, storage
+from grader import auth, batch, courses, storage
 from grader.catalog import CatalogError, load_catalog, selftest
 from grader.problems import GraderError
 
@@ -65,7 +65,38 @@ def check_exercises_command(paths, seeds):
         raise click.ClickException(f"{failed} exercise(s) failed the self-test")
 
 
+@click.command("create-course")
+@click.argument("course_id")
+@click.option("--title", required=True)
+@with_appcontext
+def create_course_command(course_id, title):
+    """Create a course."""
+    try:
+        courses.create_course(storage.session(current_app), id=course_id, title=title)
+    except GraderError as exc:
+        raise click.UsageError(exc.detail) from exc
+    click.echo(f"created course {course_id}")
+
+
+@click.command("add-learners")
+@click.argument("course_id")
+@click.argument("learners_file", type=click.File("r"))
+@click.option("--keys-csv", type=click.File("w"), help="write learner,key for each learner (keys shown once)")
+@with_appcontext
+def add_learners_command(course_id, learners_file, keys_csv):
+    """Enroll the learners listed one per line (or the first CSV column) in LEARNERS_FILE."""
+    names = [line.split(",")[0].strip() for line in learners_file if line.strip()]
+    names = [n for n in names if n.lower() not in ("learner", "id")]
+    rows = courses.enroll(storage.session(current_app), course_id, names, with_keys=keys_csv is not None)
+    if keys_csv is not None:
+        keys_csv.write("learner,key\n" + "".join(f"{r['learner']},{r['key']}\n" for r in rows))
+    click.echo(f"{sum(r['new'] for r in rows)} new learners in {course_id} ({len(rows)} listed)")
+
+
 def init_app(app) -> None:
+    app.cli.add_command(create_course_command)
+    app.cli.add_command(add_learners_command)
+    app.cli.add_command(batch.grade_batch_command)
     app.cli.add_command(check_exercises_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(create_key_command)
