@@ -1,36 +1,50 @@
-"""Rate limits against answer fishing, counted from the stored submissions themselves, so they hold
-across gunicorn workers and restarts."""
+"""Rate limits against answer fishing: fixed-window counters stored in the database, so they hold
+across gunicorn workers and restarts, and cost one indexed read per submission plus an upsert in
+the submission's own transaction. Fixed windows let a burst straddle two windows (at most twice the
+count); concurrent requests at the limit may pass together: both are the usual trade-offs."""
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta, timezone
+import time
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, text
 
 from grader.problems import TooManyRequests
-from grader.storage.models import Submission
+
+# Plain SQL built once (SQLite >= 3.24 and PostgreSQL share the upsert syntax): building ORM
+# statements per request cost more than the queries themselves.
+READ = text("SELECT bucket, window_start, count FROM rate_counters WHERE bucket IN :buckets"
+            ).bindparams(bindparam("buckets", expanding=True))
+BUMP = text("INSERT INTO rate_counters (bucket, window_start, count) VALUES (:bucket, :window_start, 1) "
+            "ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1")
 
 
-def check(db, limits: dict, *, learner: str, exercise_id: str, key_id: str | None,
-          now: datetime | None = None) -> None:
-    """Raise TooManyRequests (429, Retry-After) when a window already holds its count.
+def scopes(limits: dict, *, learner: str, exercise_id: str, key_id: str | None, now: float | None = None):
+    """(bucket, window start, limit) for every configured scope."""
+    now = time.time() if now is None else now
+    names = {"learner_exercise": f"le:{learner}\x1f{exercise_id}", "key": f"key:{key_id}" if key_id else None}
+    for scope, limit in limits.items():
+        if limit and names.get(scope):
+            window = int(limit["window_s"])
+            yield names[scope], int(now // window) * window, limit
 
-    limits: {"learner_exercise": {"count", "window_s"}, "key": {"count", "window_s"}}; a missing entry
-    is no limit.
-    """
-    now = now or datetime.now(timezone.utc)
-    scopes = {"learner_exercise": (Submission.learner == learner, Submission.exercise_id == exercise_id),
-              "key": (Submission.key_id == key_id,)}
-    for scope, conditions in scopes.items():
-        limit = limits.get(scope)
-        if not limit or (scope == "key" and key_id is None):
-            continue
-        since = now - timedelta(seconds=limit["window_s"])
-        count, oldest = db.execute(select(func.count(), func.min(Submission.created_at))
-                                   .where(*conditions, Submission.created_at > since)).one()
-        if count >= limit["count"]:
-            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
-            wait = max(1, math.ceil((oldest + timedelta(seconds=limit["window_s"]) - now).total_seconds()))
-            what = "for this exercise" if scope == "learner_exercise" else "for this key"
+
+def check(db, limits: dict, **who) -> None:
+    """Raise TooManyRequests (429 with Retry-After: the seconds to the next window) when a window is full."""
+    now = time.time()
+    windows = list(scopes(limits, now=now, **who))
+    if not windows:
+        return
+    counts = {(b, w): n for b, w, n in db.execute(READ, {"buckets": [bucket for bucket, _, _ in windows]})}
+    for bucket, start, limit in windows:
+        if counts.get((bucket, start), 0) >= limit["count"]:
+            wait = max(1, int(start + limit["window_s"] - now) + 1)
+            what = "for this exercise" if bucket.startswith("le:") else "for this key"
             raise TooManyRequests(f"At most {limit['count']} submissions {what} every {limit['window_s']} s; "
                                   f"try again in {wait} s.", headers={"Retry-After": str(wait)})
+
+
+def count(db, limits: dict, **who) -> None:
+    """Add this submission to its windows, inside the caller's transaction (committed with it)."""
+    rows = [{"bucket": bucket, "window_start": start} for bucket, start, _ in scopes(limits, **who)]
+    if rows:
+        db.execute(BUMP, rows)

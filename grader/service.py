@@ -22,6 +22,9 @@ from grader.schemas import SubmissionSchema
 from grader.storage.models import Submission, utcnow
 
 
+SUBMISSION_SCHEMA = SubmissionSchema()  # built once: a schema's fields are deep-copied on construction
+
+
 @dataclass(frozen=True)
 class Context:
     """What a use case needs from the app: the catalog, the signing secret, the token lifetime and
@@ -99,8 +102,10 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
                      idempotency_key=idempotency_key, request_sha256=digest)
     report = _grade(ctx, exercise, learner, body, row)
     _record(row, report, placement.penalty)
-    db.add(row)
     try:
+        # counters first: an upsert after db.add would autoflush the row outside this try
+        ratelimit.count(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
+        db.add(row)
         db.commit()
     except IntegrityError:  # a concurrent duplicate with the same Idempotency-Key committed first
         db.rollback()
@@ -139,7 +144,7 @@ def _record(row, report, penalty):
     """Store the verdict and score; a late submission's score carries the assignment's penalty."""
     row.verdict, row.score, row.max_score = report.verdict.value, report.score, report.max_score
     row.final_score = round(report.score * (1.0 - penalty), 10)
-    row.report = SubmissionSchema().dump({**vars(report), **_meta(row)})
+    row.report = SUBMISSION_SCHEMA.dump({**vars(report), **_meta(row)})
 
 
 def _replay(db, principal, idempotency_key, digest):

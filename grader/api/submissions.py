@@ -1,5 +1,5 @@
 """Submitting answers and reading the stored reports."""
-from flask import current_app, g, request, url_for
+from flask import current_app, g, json, request, url_for
 
 from grader import service, storage
 from grader.api.base import ApiBlueprint
@@ -27,7 +27,8 @@ def submit(body):
     headers = {"Location": url_for("submissions.get_submission", submission_id=report["id"])}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return report, 201, headers
+    # the report was dumped through SubmissionSchema when it was stored: send it as it is
+    return current_app.response_class(json.dumps(report), status=201, headers=headers, mimetype="application/json")
 
 
 @blp.route("/submissions/<submission_id>")
@@ -36,7 +37,8 @@ def submit(body):
 @require("admin", "instructor", "learner")
 def get_submission(submission_id):
     """One stored report; a learner key reads only its own."""
-    return service.get_submission(storage.session(current_app), g.principal, submission_id)
+    report = service.get_submission(storage.session(current_app), g.principal, submission_id)
+    return current_app.response_class(json.dumps(report), mimetype="application/json")
 
 
 @blp.route("/submissions")

@@ -97,3 +97,13 @@ class Submission(Base):
     request_sha256: Mapped[str | None] = mapped_column(String(64))
     history: Mapped[list | None] = mapped_column(JSON)  # earlier reports, kept by regrades
     assignment: Mapped[Assignment | None] = relationship(lazy="select")
+
+
+class RateCounter(Base):
+    """Submissions counted in one fixed window of one rate-limit bucket."""
+
+    __tablename__ = "rate_counters"
+
+    bucket: Mapped[str] = mapped_column(String(420), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
