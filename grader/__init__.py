@@ -14,7 +14,7 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.update(test_config)
 
-    from grader import api, catalog, cli, errors, sandbox, service, storage, tokens
+    from grader import api, catalog, cli, errors, sandbox, service, storage, tokens, web
 
     if not app.config["SECRET_KEY"]:
         # development secret: made once in the instance folder, never committed
@@ -29,5 +29,6 @@ def create_app(test_config=None):
         sandbox_limits=app.config["SANDBOX_LIMITS"], code_instances=app.config["CODE_INSTANCES"],
         rate_limits=app.config["RATE_LIMITS"])
     api.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
     return app

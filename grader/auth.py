@@ -68,6 +68,10 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def matches(key: ApiKey, secret: str) -> bool:
+    return hmac.compare_digest(key.secret_sha256, _digest(secret))
+
+
 def authenticate() -> Principal:
     """The caller's Principal from the Authorization header, or 401."""
     header = request.headers.get("Authorization", "")
@@ -77,7 +81,7 @@ def authenticate() -> Principal:
         raise Unauthorized("Send an API key as 'Authorization: Bearer <key>'.", headers=challenge)
     key_id, _, secret = token[len(PREFIX) + 1:].partition(".")
     key = storage.session(current_app).get(ApiKey, key_id)
-    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_sha256, _digest(secret)):
+    if key is None or key.revoked_at is not None or not matches(key, secret):
         raise Unauthorized("The API key is unknown or revoked.", headers=challenge)
     return Principal(key_id=key.id, role=key.role, learner=key.learner, course_id=key.course_id)
 

@@ -104,3 +104,10 @@ def submit_code(client):
         return client.post("/api/v1/submissions", json={"exercise_id": exercise_id, "kind": "code", "source": source},
                            headers=headers)
     return post
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (the browser tests take a screenshot on failure)."""
+    outcome = yield
+    setattr(item, "report_" + call.when, outcome.get_result())

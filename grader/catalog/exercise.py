@@ -56,6 +56,7 @@ class Part:
     time_origin: str | None = None  # param holding the time step of index 0 on time_axis (default 1)
     labels: tuple[str, ...] = ()
     options: tuple[dict, ...] = ()  # {"id", "text", "correct", "why"}
+    plot: str | None = None  # "values-log": the report page plots the values against the reference
 
     def distance(self, actual, expected) -> float:
         """How far actual is from expected in this part's own measure (0 means equal)."""

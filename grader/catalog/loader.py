@@ -39,6 +39,7 @@ class PartSchema(Schema):
     metric = fields.String(load_default="frobenius", validate=validate.OneOf(["frobenius", "elementwise"]))
     labels = fields.List(fields.String(), load_default=list)
     options = fields.List(fields.Nested(OptionSchema), load_default=list)
+    plot = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["values-log"]))
 
     @post_load
     def tuples(self, data, **kwargs):

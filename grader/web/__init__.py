@@ -1,0 +1,20 @@
+"""Server-rendered pages for learners and instructors: the same use cases as the API, a session
+cookie instead of a bearer key, CSRF tokens on every form, no CDN (KaTeX is vendored)."""
+from __future__ import annotations
+
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+
+def init_app(app) -> None:
+    from grader.web import instructor, pages  # the views import the service layer
+
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    csrf.init_app(app)
+    for name, blueprint in app.blueprints.items():
+        if name not in ("pages", "instructor"):  # the JSON API authenticates with bearer keys, not cookies
+            csrf.exempt(blueprint)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(instructor.bp)

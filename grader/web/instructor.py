@@ -1,0 +1,54 @@
+"""Instructor pages: the course gradebook (with its CSV) and per-exercise analytics."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, render_template
+
+from grader import courses, gradebook, service, storage
+from grader.api.catalog import context
+from grader.auth import require_course
+from grader.problems import Forbidden, GraderError
+from grader.web import plots
+from grader.web.pages import render_error
+from grader.web.session import login_required
+
+bp = Blueprint("instructor", __name__, template_folder="templates")
+
+
+def _course(course_id):
+    if g.principal.role == "learner":
+        raise Forbidden("Only instructors and admins see the course pages.")
+    return courses.get_course(storage.session(current_app), g.principal, course_id)
+
+
+@bp.route("/courses/<course_id>")
+@login_required
+def course(course_id):
+    db = storage.session(current_app)
+    _course(course_id)
+    rows = gradebook.gradebook(db, course_id)
+    assignments = courses.list_assignments(db, course_id)
+    return render_template("gradebook.html", course_id=course_id, rows=rows, assignments=assignments)
+
+
+@bp.route("/courses/<course_id>/gradebook.csv")
+@login_required
+def gradebook_csv(course_id):
+    _course(course_id)
+    text = gradebook.as_csv(gradebook.gradebook(storage.session(current_app), course_id))
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="gradebook-{course_id}.csv"'})
+
+
+@bp.route("/courses/<course_id>/exercises/<exercise_id>")
+@login_required
+def stats(course_id, exercise_id):
+    _course(course_id)
+    require_course(g.principal, course_id)
+    data = gradebook.stats(storage.session(current_app), service.find_exercise(context(), exercise_id), course_id)
+    chart = plots.bar_chart("Most frequent misconceptions (learners)",
+                            [(m["slug"], m["learners"]) for m in data["misconceptions"][:8]],
+                            x_label="learners who made the mistake")
+    return render_template("stats.html", course_id=course_id, stats=data, chart=chart)
+
+
+bp.register_error_handler(GraderError, render_error)
