@@ -144,3 +144,20 @@ def test_a_bad_login_and_a_bad_upload_get_clear_messages(page, live, tmp_path):
     page.fill("#answer_json", "{not json")
     page.click("#submit-numeric")
     assert "not valid JSON" in page.get_by_role("alert").inner_text()
+
+
+def test_readable_on_a_phone(page, live):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live, live["learner"])
+    page.goto(live["url"] + "/exercises/tanh-rnn-bptt")
+    page.wait_for_selector(".statement .katex")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "A"
+
+
+def test_a_form_without_its_csrf_token_gets_a_page(page, live):
+    log_in(page, live, live["learner"])
+    response = page.request.post(live["url"] + "/exercises/linear-bptt/submit", form={"kind": "numeric"})
+    assert response.status == 400 and "Form not accepted" in response.text()

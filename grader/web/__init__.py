@@ -2,7 +2,8 @@
 cookie instead of a bearer key, CSRF tokens on every form, no CDN (KaTeX is vendored)."""
 from __future__ import annotations
 
-from flask_wtf.csrf import CSRFProtect
+from flask import render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 csrf = CSRFProtect()
 
@@ -18,3 +19,10 @@ def init_app(app) -> None:
             csrf.exempt(blueprint)
     app.register_blueprint(pages.bp)
     app.register_blueprint(instructor.bp)
+    app.register_error_handler(CSRFError, _csrf_page)
+
+
+def _csrf_page(error):
+    """Only page forms carry CSRF tokens, so this failure is answered with a page."""
+    detail = f"The form expired or did not come from this site ({error.description}). Reload the page and try again."
+    return render_template("error.html", title="Form not accepted", detail=detail), 400
