@@ -14,20 +14,24 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.update(test_config)
 
-    from grader import api, catalog, cli, errors, sandbox, service, storage, tokens, web
+    from grader import api, catalog, cli, errors, logs, metrics, sandbox, service, storage, tasks, tokens, web
 
     if not app.config["SECRET_KEY"]:
         # development secret: made once in the instance folder, never committed
         app.config["SECRET_KEY"] = tokens.load_or_create_secret(app.instance_path)
+    logs.init_app(app)
     errors.init_app(app)
     storage.init_app(app)
     catalog.init_app(app)
     sandbox.init_app(app)
+    tasks.init_app(app)
+    metrics.init_app(app)
     app.extensions["grader.context"] = service.Context(
         catalog=catalog.get_catalog(app), secret=app.config["SECRET_KEY"],
         token_max_age=app.config["TOKEN_MAX_AGE_S"], sandbox=sandbox.client_of(app),
         sandbox_limits=app.config["SANDBOX_LIMITS"], code_instances=app.config["CODE_INSTANCES"],
-        rate_limits=app.config["RATE_LIMITS"])
+        rate_limits=app.config["RATE_LIMITS"], queue=app.extensions.get(tasks.EXTENSION),
+        request_id=logs.current_request_id)
     api.init_app(app)
     web.init_app(app)
     cli.init_app(app)

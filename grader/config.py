@@ -38,5 +38,18 @@ class DefaultConfig:
     CODE_INSTANCES = 2
     # Submissions allowed per learner and exercise, and per key, in a sliding window
     RATE_LIMITS = {"learner_exercise": {"count": 60, "window_s": 600}, "key": {"count": 6000, "window_s": 60}}
+    # Redis URL of the Celery broker; None: code is graded in the web process's request (the default)
+    QUEUE_URL = None
+    # Queued code submissions beyond which POST /submissions answers 503 with Retry-After
+    QUEUE_MAX = 1000
+    # The longest ?wait= a client may ask for (seconds)
+    QUEUE_WAIT_MAX_S = 30
+    # Deliveries of one queued submission before it is given up as an error (a poisoned submission)
+    GRADING_MAX_ATTEMPTS = 3
+    # Seconds after which Redis hands an unacknowledged task (its worker died) to another worker
+    QUEUE_VISIBILITY_TIMEOUT_S = 120
+    # Logs: one JSON object per line on stderr, at this level
+    LOG_JSON = True
+    LOG_LEVEL = "INFO"
     # Generated instances (reference and every variant) kept per exercise and worker; 0 disables
     INSTANCE_CACHE_SIZE = 1024

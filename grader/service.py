@@ -4,18 +4,20 @@ from __future__ import annotations
 import uuid
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from grader import courses, notebooks, ratelimit, tokens
+from grader import courses, metrics, notebooks, ratelimit, tokens
 from grader.auth import Principal, acting_learner, may_read
 from grader.catalog import Exercise
 from grader.catalog.exercise import ARRAY, SAMPLES
 from grader.grading import code
 from grader.grading.numeric import grade_numeric
+from grader.grading.report import Report, Verdict
 from grader.problems import Forbidden, IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
 from grader.sandbox.client import SandboxClient, SandboxUnavailable
 from grader.schemas import SubmissionSchema
@@ -37,6 +39,8 @@ class Context:
     sandbox_limits: dict = field(default_factory=dict)
     code_instances: int = 2
     rate_limits: dict = field(default_factory=dict)
+    queue: object = None  # tasks.GradingQueue when QUEUE_URL is set
+    request_id: object = staticmethod(lambda: None)  # the current request's id, for logs across processes
 
 
 def find_exercise(ctx: Context, exercise_id: str) -> Exercise:
@@ -101,7 +105,8 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
                      assignment_id=placement.assignment.id if placement.assignment else None,
                      idempotency_key=idempotency_key, request_sha256=digest)
     report = _grade(ctx, exercise, learner, body, row)
-    _record(row, report, placement.penalty)
+    record(row, report, placement.penalty)
+    queued = report.verdict is Verdict.PENDING
     try:
         # counters first: an upsert after db.add would autoflush the row outside this try
         ratelimit.count(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
@@ -113,7 +118,24 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
         if earlier is None:
             raise
         return earlier, True
+    if queued:
+        _enqueue(db, ctx, row)
     return row.report, False
+
+
+def _enqueue(db, ctx, row) -> None:
+    """Hand a stored pending submission to the workers; if the broker refuses, take it back."""
+    try:
+        ctx.queue.enqueue(row.id, ctx.request_id())
+    except Exception as exc:  # any broker failure: the submission must not stay pending forever
+        db.delete(row)
+        db.commit()
+        raise Unavailable(f"The grading queue refused the submission: {exc!r}.", headers={"Retry-After": "10"}) from exc
+
+
+def tasks_pending(exercise) -> Report:
+    return Report(verdict=Verdict.PENDING, score=0.0, max_score=exercise.max_score, parts=(),
+                  message="Queued for grading; this report updates when a worker has graded it.")
 
 
 def _require_fields(body):
@@ -132,15 +154,22 @@ def _grade(ctx, exercise, learner, body, row):
             raise InvalidToken(f"The token is for {claim.exercise_id} version {claim.version}, not "
                                f"{exercise.id} version {exercise.version}; fetch a new instance.")
         row.seed, row.attempt, row.answer = claim.seed, claim.attempt, body["answer"]
-        return grade_numeric(exercise, exercise.instance(claim.seed), body["answer"])
+        with metrics.timed_grading(exercise.id, "numeric"):
+            return grade_numeric(exercise, exercise.instance(claim.seed), body["answer"])
     row.source = body["source"]
-    report = grade_code_submission(ctx, exercise, learner, body["source"])
+    if ctx.queue is not None:
+        early = code.static_report(exercise, body["source"])
+        if early is not None:
+            return early
+        ctx.queue.ensure_room()
+        return tasks_pending(exercise)
+    report = grade_code_submission(ctx, exercise, learner, body["source"], request_id=ctx.request_id())
     if body.get("notebook_notes"):
         report = replace(report, message=f"{report.message} ({body['notebook_notes']})".strip())
     return report
 
 
-def _record(row, report, penalty):
+def record(row, report, penalty):
     """Store the verdict and score; a late submission's score carries the assignment's penalty."""
     row.verdict, row.score, row.max_score = report.verdict.value, report.score, report.max_score
     row.final_score = round(report.score * (1.0 - penalty), 10)
@@ -157,7 +186,18 @@ def _replay(db, principal, idempotency_key, digest):
     return earlier.report
 
 
-def grade_code_submission(ctx: Context, exercise: Exercise, learner: str, source: str):
+def wait_for_grade(db, submission_id: str, seconds: float) -> dict:
+    """The stored report, re-read until it is no longer pending or the seconds run out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        db.expire_all()
+        report = db.get(Submission, submission_id).report
+        if report["verdict"] != "pending" or time.monotonic() >= deadline:
+            return report
+        time.sleep(0.05)
+
+
+def grade_code_submission(ctx: Context, exercise: Exercise, learner: str, source: str, request_id=None):
     """Static checks, then the hidden instances (seeds the learner never sees) in the sandbox."""
     early = code.static_report(exercise, source)
     if early is not None:
@@ -170,8 +210,12 @@ def grade_code_submission(ctx: Context, exercise: Exercise, learner: str, source
     edges = exercise.edge_instances(seeds[0])
     limits = {**ctx.sandbox_limits, **exercise.info.get("limits", {})}
     try:
-        outcome = ctx.sandbox.run(source, exercise.info["entry_point"], [i.params for i in regular + edges], limits)
+        with metrics.timed_grading(exercise.id, "code"):
+            outcome = ctx.sandbox.run(source, exercise.info["entry_point"], [i.params for i in regular + edges],
+                                      limits, request_id=request_id)
+        metrics.sandbox_outcome(outcome.status)
     except SandboxUnavailable as exc:
+        metrics.sandbox_outcome("unavailable")
         raise Unavailable(f"Code submissions cannot be graded now: {exc}", headers={"Retry-After": "30"}) from exc
     if outcome.status == "setup-failed":
         raise Unavailable("The sandbox could not set up its isolation layers; nothing was run.",
@@ -234,7 +278,7 @@ def regrade(db, ctx: Context, principal: Principal, exercise_id: str, course_id:
         penalty = row.assignment.late_penalty if (row.late and row.assignment_id) else 0.0
         row.history = [*(row.history or []), old]
         row.exercise_version = exercise.version
-        _record(row, report, penalty)
+        record(row, report, penalty)
         changes.append({"id": row.id, "learner": row.learner, "from_version": old["exercise_version"],
                         "old_verdict": old["verdict"], "new_verdict": row.verdict, "old_score": old["score"],
                         "new_score": row.score, "changed": (old["verdict"], old["score"]) != (row.verdict, row.score)})

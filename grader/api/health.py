@@ -18,6 +18,9 @@ def health():
     (code submissions) is down, since numeric grading still works."""
     checks = {"catalog": {"status": "ok", "exercises": len(get_catalog(current_app))},
               "sandbox": sandbox_check(sandbox.client_of(current_app))}
+    queue = current_app.extensions.get("grader.queue")
+    if queue is not None:
+        checks["queue"] = queue_check(queue)
     try:
         storage.ping(current_app)
         checks["storage"] = {"status": "ok", "backend": storage.engine_of(current_app).dialect.name}
@@ -25,8 +28,17 @@ def health():
         current_app.logger.warning("storage not ready: %s", exc)
         checks["storage"] = {"status": "failing", "detail": type(exc).__name__}
         return HealthSchema().dump({"status": "failing", "checks": checks}), 503
-    status = "ok" if checks["sandbox"]["status"] == "ok" else "degraded"
+    status = "ok" if all(c["status"] == "ok" for c in (checks["sandbox"], checks.get("queue", {"status": "ok"}))) \
+        else "degraded"
     return {"status": status, "checks": checks}
+
+
+def queue_check(queue) -> dict:
+    try:
+        depth = queue.depth()
+    except Exception as exc:  # any broker failure is a failing check, reported, not raised
+        return {"status": "failing", "detail": type(exc).__name__}
+    return {"status": "ok" if depth < queue.maximum else "full", "depth": depth, "max": queue.maximum}
 
 
 def sandbox_check(client) -> dict:

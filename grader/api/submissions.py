@@ -15,6 +15,8 @@ AUTH = [{"bearer": []}]
 @blp.route("/submissions", methods=["POST"])
 @blp.arguments(SubmissionRequestSchema)
 @blp.response(201, SubmissionSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.alt_response(202, schema=SubmissionSchema, description="Queued (GRADER_QUEUE_URL set): the report is "
+                  "pending; poll Location. ?wait=N waits up to N seconds; Prefer: respond-async answers at once.")
 @blp.doc(security=AUTH)
 @require("admin", "instructor", "learner")
 def submit(body):
@@ -23,12 +25,29 @@ def submit(body):
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
         raise InvalidRequest("Idempotency-Key must be 1 to 200 characters.")
-    report, replayed = service.submit(storage.session(current_app), context(), g.principal, body, key)
+    db = storage.session(current_app)
+    report, replayed = service.submit(db, context(), g.principal, body, key)
     headers = {"Location": url_for("submissions.get_submission", submission_id=report["id"])}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
+    status = 201
+    if report["verdict"] == "pending":
+        report = service.wait_for_grade(db, report["id"], _wait_seconds())
+        if report["verdict"] == "pending":
+            status, headers["Retry-After"] = 202, "1"
     # the report was dumped through SubmissionSchema when it was stored: send it as it is
-    return current_app.response_class(json.dumps(report), status=201, headers=headers, mimetype="application/json")
+    return current_app.response_class(json.dumps(report), status=status, headers=headers, mimetype="application/json")
+
+
+def _wait_seconds() -> float:
+    """?wait=N (capped) unless the client prefers an asynchronous answer (RFC 7240 respond-async)."""
+    if "respond-async" in request.headers.get("Prefer", ""):
+        return 0.0
+    try:
+        wait = float(request.args.get("wait", 0))
+    except ValueError:
+        raise InvalidRequest("wait must be a number of seconds.", errors={"wait": ["not a number"]}) from None
+    return max(0.0, min(wait, current_app.config["QUEUE_WAIT_MAX_S"]))
 
 
 @blp.route("/submissions/<submission_id>")

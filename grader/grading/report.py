@@ -12,6 +12,7 @@ class Verdict(StrEnum):
     INVALID = "invalid"
     ERROR = "error"
     TIMEOUT = "timeout"
+    PENDING = "pending"  # queued for a grading worker
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,10 @@ class SandboxClient:
     def status(self) -> dict:
         return self._call({"type": "status"}, timeout=2.0)
 
-    def run(self, source: str, entry_point: str, instances: list[dict], limits: dict | None = None) -> JobOutcome:
+    def run(self, source: str, entry_point: str, instances: list[dict], limits: dict | None = None,
+            request_id: str | None = None) -> JobOutcome:
         """Run entry_point on each instance's params (name -> array, number or string)."""
-        request = {"source": source, "entry_point": entry_point,
+        request = {"source": source, "entry_point": entry_point, "request_id": request_id,
                    "instances": [{k: encode(v) for k, v in params.items()} for params in instances],
                    "limits": limits or {}}
         reply = self._call(request, timeout=self.timeout_s)

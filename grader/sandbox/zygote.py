@@ -131,6 +131,8 @@ def supervise(conn, slot, layers, program, defaults):
     os.close(res_w)
     outcome = _collect(pid, out_r, res_r, limits, started)
     send_message(conn, outcome)
+    print(json.dumps({"event": "job", "request_id": request.get("request_id"), "slot": slot,
+                      "status": outcome["status"], "elapsed_ms": outcome["elapsed_ms"]}), file=sys.stderr, flush=True)
 
 
 def _collect(pid, out_r, res_r, limits, started):

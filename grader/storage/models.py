@@ -96,6 +96,8 @@ class Submission(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_sha256: Mapped[str | None] = mapped_column(String(64))
     history: Mapped[list | None] = mapped_column(JSON)  # earlier reports, kept by regrades
+    grading_attempts: Mapped[int] = mapped_column(Integer, default=0)  # queued grading: deliveries so far
+    graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     assignment: Mapped[Assignment | None] = relationship(lazy="select")
 
 

@@ -1,0 +1,51 @@
+"""Structured JSON logs with a request id that follows a submission from the web tier to the queue
+worker and the sandbox (X-Request-ID in, X-Request-ID out)."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import g, has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        if not getattr(record, "request_id", None):
+            record.request_id = current_request_id()
+        return True
+
+
+def current_request_id() -> str | None:
+    return g.get("request_id") if has_request_context() else None
+
+
+def configure(level: str = "INFO", json_logs: bool = True) -> None:
+    """Root logging to stderr: one JSON object per line, with the request id when there is one."""
+    handler = logging.StreamHandler()
+    if json_logs:
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                                           rename_fields={"asctime": "time", "levelname": "level"}))
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def init_app(app) -> None:
+    if app.config["LOG_JSON"] and not app.testing:
+        configure(app.config["LOG_LEVEL"])
+
+    @app.before_request
+    def assign_request_id():
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if SAFE_ID.match(given) else uuid.uuid4().hex
+
+    @app.after_request
+    def echo_request_id(response):
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        return response

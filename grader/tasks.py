@@ -1,0 +1,107 @@
+"""Asynchronous grading on Celery and Redis: code submissions are stored as pending, queued, and
+graded by workers that run the same sandbox client; late acknowledgement, redelivery and a
+conditional final write make each submission graded exactly once."""
+from __future__ import annotations
+
+import logging
+
+import redis
+from celery import Celery, Task
+from sqlalchemy import update
+
+from grader import service, storage
+from grader.catalog import get_catalog
+from grader.grading.report import PartResult, Report, Verdict
+from grader.problems import Unavailable
+from grader.storage.models import Submission, utcnow
+
+logger = logging.getLogger(__name__)
+QUEUE = "grading"
+EXTENSION = "grader.queue"
+
+
+class GradingQueue:
+    """The web tier's view of the queue: how full it is, and how to add a submission to it."""
+
+    def __init__(self, celery: Celery, url: str, maximum: int):
+        self.celery, self.maximum = celery, maximum
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def depth(self) -> int:
+        return int(self.redis.llen(QUEUE))
+
+    def ensure_room(self) -> None:
+        try:
+            depth = self.depth()
+        except redis.RedisError as exc:
+            raise Unavailable(f"The grading queue does not answer: {exc}.", headers={"Retry-After": "10"}) from exc
+        if depth >= self.maximum:
+            raise Unavailable(f"The grading queue is full ({depth} submissions waiting); try again shortly.",
+                              headers={"Retry-After": "30"})
+
+    def enqueue(self, submission_id: str, request_id: str | None) -> None:
+        self.celery.send_task("grader.grade_submission", args=[submission_id], kwargs={"request_id": request_id},
+                              queue=QUEUE)
+
+
+def init_app(app) -> None:
+    """With QUEUE_URL set, make the Celery app (kept on the app) and the queue the service uses."""
+    if not app.config["QUEUE_URL"]:
+        return
+    celery = Celery(app.import_name, broker=app.config["QUEUE_URL"])
+    celery.conf.update(
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        task_default_queue=QUEUE, task_serializer="json", accept_content=["json"], task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": app.config["QUEUE_VISIBILITY_TIMEOUT_S"]})
+
+    class AppTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    @celery.task(name="grader.grade_submission", bind=True, base=AppTask, max_retries=5)
+    def grade_submission(self, submission_id, request_id=None):
+        try:
+            return grade_queued(app, submission_id, request_id)
+        except Unavailable as exc:  # the sandbox is down: try again later, the submission stays pending
+            raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30))
+
+    app.extensions["celery"] = celery
+    app.extensions[EXTENSION] = GradingQueue(celery, app.config["QUEUE_URL"], app.config["QUEUE_MAX"])
+
+
+def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
+    """Claim a pending submission, grade it, and write the report only if it is still pending."""
+    db = storage.session(app)
+    claimed = db.execute(update(Submission).where(Submission.id == submission_id, Submission.verdict == "pending")
+                         .values(grading_attempts=Submission.grading_attempts + 1)).rowcount
+    db.commit()
+    if not claimed:
+        logger.info("submission already graded", extra={"submission_id": submission_id, "request_id": request_id})
+        return "already-graded"
+    row = db.get(Submission, submission_id)
+    penalty = row.assignment.late_penalty if (row.late and row.assignment_id) else 0.0
+    db.expunge(row)  # the report is written by the conditional UPDATE below, never by a flush of this object
+    ctx = app.extensions["grader.context"]
+    exercise = get_catalog(app)[row.exercise_id]
+    if row.grading_attempts > app.config["GRADING_MAX_ATTEMPTS"]:
+        report = _given_up(exercise, row.grading_attempts - 1)
+    else:
+        report = service.grade_code_submission(ctx, exercise, row.learner, row.source, request_id=request_id)
+    service.record(row, report, penalty)
+    written = db.execute(update(Submission).where(Submission.id == submission_id, Submission.verdict == "pending")
+                         .values(verdict=row.verdict, score=row.score, max_score=row.max_score,
+                                 final_score=row.final_score, report=row.report, graded_at=utcnow())
+                         .execution_options(synchronize_session=False)).rowcount
+    db.commit()
+    logger.info("submission graded", extra={"submission_id": submission_id, "request_id": request_id,
+                                            "verdict": row.verdict, "written": bool(written)})
+    return row.verdict if written else "already-graded"
+
+
+def _given_up(exercise, deliveries: int) -> Report:
+    message = (f"This submission could not be graded after {deliveries} deliveries to the grading workers "
+               "(it stopped a worker each time); it is marked as an error so it is not retried forever.")
+    part = PartResult(name="source", verdict=Verdict.ERROR, score=0.0, max_score=0.0, message=message)
+    return Report(verdict=Verdict.ERROR, score=0.0, max_score=exercise.max_score, parts=(part,), message=message)

@@ -1,0 +1,145 @@
+"""Asynchronous grading on Celery and Redis with PostgreSQL: two web processes and two workers on
+loopback grade a burst; one worker is killed with SIGKILL mid-burst; every accepted submission ends
+graded exactly once. Plus the queue's bound and a poisoned submission."""
+import http.client
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from grader import auth, create_app, storage
+from grader.storage.models import Submission
+from tests.test_faults import call, free_port, start_service
+from tests.test_storage import PG_ADMIN, postgres_reachable
+
+REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, flushed by these tests
+SOLUTION = Path("exercises/tanh-rnn-bptt/solution.py").read_text()
+
+
+def redis_reachable():
+    try:
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not (redis_reachable() and postgres_reachable()),
+                                reason="needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432")
+
+
+@pytest.fixture
+def cluster(zygote):
+    name = f"bptt_queue_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    env = {"GRADER_DATABASE_URL": url, "GRADER_SECRET_KEY": "queue-secret", "GRADER_QUEUE_URL": REDIS_URL,
+           "GRADER_SANDBOX_SOCKET": zygote["socket"], "GRADER_RATE_LIMITS": "{}",
+           "GRADER_QUEUE_VISIBILITY_TIMEOUT_S": "4", "GRADER_LOG_LEVEL": "WARNING"}
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "queue-secret", "QUEUE_URL": REDIS_URL})
+    storage.upgrade(app)
+    with app.app_context():
+        admin_key = {"Authorization": f"Bearer {auth.create_key(storage.session(app), role='admin').key}"}
+    processes = {"web": [], "workers": []}
+    ports = [free_port(), free_port()]
+    for port in ports:
+        processes["web"].append(start_service(env, port))
+    for k in range(2):
+        processes["workers"].append(subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--pool", "solo", "-Q", "grading",
+             "--loglevel", "WARNING", "-n", f"w{k}@%h"], env={**os.environ, **env}, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    yield {"app": app, "ports": ports, "admin": admin_key, "processes": processes}
+    for process in processes["web"] + processes["workers"]:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    storage.engine_of(app).dispose()
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_a_burst_survives_a_killed_worker_and_is_graded_once(cluster):
+    accepted = []
+    for k in range(24):
+        port = cluster["ports"][k % 2]
+        status, reply = call(port, "POST", "/api/v1/submissions", {**cluster["admin"], "Prefer": "respond-async"},
+                             {"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": SOLUTION,
+                              "learner": f"l{k}"})
+        assert status == 202 and reply["verdict"] == "pending"
+        accepted.append(reply["id"])
+        if k == 6:
+            victim = cluster["processes"]["workers"][0]
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait(timeout=10)
+    app = cluster["app"]
+    deadline = time.time() + 120
+    with app.app_context():
+        db = storage.session(app)
+        while time.time() < deadline:
+            db.expire_all()
+            if db.scalar(select(func.count()).select_from(Submission).where(Submission.verdict == "pending")) == 0:
+                break
+            time.sleep(0.5)
+        rows = db.scalars(select(Submission)).all()
+    assert sorted(r.id for r in rows) == sorted(accepted)
+    assert all(r.verdict == "correct" and r.graded_at is not None for r in rows), [r.verdict for r in rows]
+    assert all(1 <= r.grading_attempts <= 2 for r in rows)
+    status, stored = call(cluster["ports"][1], "GET", f"/api/v1/submissions/{accepted[0]}", cluster["admin"])
+    assert status == 200 and stored["verdict"] == "correct" and len(stored["instances"]) == 5
+
+
+def test_wait_returns_the_graded_report(cluster):
+    status, reply = call(cluster["ports"][0], "POST", "/api/v1/submissions?wait=20", cluster["admin"],
+                         {"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": SOLUTION, "learner": "w"})
+    assert status == 201 and reply["verdict"] == "correct"
+    _, health = call(cluster["ports"][0], "GET", "/api/v1/health", {})
+    assert health["checks"]["queue"]["status"] == "ok"
+    conn = http.client.HTTPConnection("127.0.0.1", cluster["ports"][0], timeout=10)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    assert "grader_queue_depth" in text and "grader_http_requests_total" in text
+
+
+def test_a_full_queue_answers_503_and_stores_nothing(tmp_path, zygote):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/q.sqlite", "SECRET_KEY": "s", "QUEUE_URL": REDIS_URL,
+                      "QUEUE_MAX": 0, "SANDBOX_SOCKET": zygote["socket"]})
+    storage.upgrade(app)
+    with app.app_context():
+        key = {"Authorization": f"Bearer {auth.create_key(storage.session(app), role='learner', learner='f').key}"}
+    response = app.test_client().post("/api/v1/submissions", headers=key,
+                                      json={"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": SOLUTION})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    with app.app_context():
+        assert storage.session(app).scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_a_poisoned_submission_is_given_up_not_retried_forever(tmp_path, zygote):
+    from grader.tasks import grade_queued
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite", "SECRET_KEY": "s", "QUEUE_URL": REDIS_URL,
+                      "SANDBOX_SOCKET": zygote["socket"], "GRADING_MAX_ATTEMPTS": 3})
+    storage.upgrade(app)
+    with app.app_context():
+        key = {"Authorization": f"Bearer {auth.create_key(storage.session(app), role='learner', learner='p').key}"}
+    pending = app.test_client().post("/api/v1/submissions", headers={**key, "Prefer": "respond-async"},
+                                     json={"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": SOLUTION}).json
+    redis.Redis.from_url(REDIS_URL).flushdb()  # no worker here: the test plays the redeliveries
+    with app.app_context():
+        db = storage.session(app)
+        db.get(Submission, pending["id"]).grading_attempts = 3  # three deliveries already died mid-grading
+        db.commit()
+        assert grade_queued(app, pending["id"]) == "error"
+        assert grade_queued(app, pending["id"]) == "already-graded"
+        db.expire_all()
+        row = db.get(Submission, pending["id"])
+        assert row.verdict == "error" and "could not be graded after 3 deliveries" in row.report["message"]
