@@ -53,7 +53,10 @@ def init_app(app) -> None:
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_default_queue=QUEUE, task_serializer="json", accept_content=["json"], task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": app.config["QUEUE_VISIBILITY_TIMEOUT_S"]})
+        # a dead worker's task goes back to the queue after the visibility timeout, found by sweeps this often
+        broker_transport_options={"visibility_timeout": app.config["QUEUE_VISIBILITY_TIMEOUT_S"],
+                                  "unacked_restore_interval": max(1, app.config["QUEUE_VISIBILITY_TIMEOUT_S"] // 4),
+                                  "unacked_restore_throttle": 1})
 
     class AppTask(Task):
         def __call__(self, *args, **kwargs):

@@ -23,6 +23,9 @@ from tests.test_storage import PG_ADMIN, postgres_reachable
 
 REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, flushed by these tests
 SOLUTION = Path("exercises/tanh-rnn-bptt/solution.py").read_text()
+# the same solution, 0.4 s per hidden instance: a job that is surely running when its worker is killed
+SLOW = SOLUTION + "\n_fast = rnn_bptt\n\ndef rnn_bptt(*args, **kwargs):\n    import time\n    time.sleep(0.4)\n" \
+                  "    return _fast(*args, **kwargs)\n"
 
 
 def redis_reachable():
@@ -71,17 +74,22 @@ def cluster(zygote):
 
 def test_a_burst_survives_a_killed_worker_and_is_graded_once(cluster):
     accepted = []
-    for k in range(24):
-        port = cluster["ports"][k % 2]
-        status, reply = call(port, "POST", "/api/v1/submissions", {**cluster["admin"], "Prefer": "respond-async"},
-                             {"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": SOLUTION,
-                              "learner": f"l{k}"})
+
+    def send(k, source):
+        status, reply = call(cluster["ports"][k % 2], "POST", "/api/v1/submissions",
+                             {**cluster["admin"], "Prefer": "respond-async"},
+                             {"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": source, "learner": f"l{k}"})
         assert status == 202 and reply["verdict"] == "pending"
         accepted.append(reply["id"])
-        if k == 6:
-            victim = cluster["processes"]["workers"][0]
-            os.killpg(victim.pid, signal.SIGKILL)
-            victim.wait(timeout=10)
+
+    send(0, SLOW)
+    send(1, SLOW)
+    time.sleep(1.0)  # each worker is inside a 2-second job
+    victim = cluster["processes"]["workers"][0]
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=10)
+    for k in range(2, 24):
+        send(k, SOLUTION)
     app = cluster["app"]
     deadline = time.time() + 120
     with app.app_context():
@@ -95,6 +103,8 @@ def test_a_burst_survives_a_killed_worker_and_is_graded_once(cluster):
     assert sorted(r.id for r in rows) == sorted(accepted)
     assert all(r.verdict == "correct" and r.graded_at is not None for r in rows), [r.verdict for r in rows]
     assert all(1 <= r.grading_attempts <= 2 for r in rows)
+    slow = [r for r in rows if r.id in accepted[:2]]
+    assert sorted(r.grading_attempts for r in slow) == [1, 2]  # the killed worker's job was delivered again
     status, stored = call(cluster["ports"][1], "GET", f"/api/v1/submissions/{accepted[0]}", cluster["admin"])
     assert status == 200 and stored["verdict"] == "correct" and len(stored["instances"]) == 5
 
