@@ -25,7 +25,7 @@ run: $(VENV)/.runtime
 	# the sandbox zygote starts first, apart from the app, with an empty environment
 	env -i $(CURDIR)/$(VENV)/bin/python -I grader/sandbox/zygote.py --socket instance/sandbox.sock \
 	    --mode $(SANDBOX_MODE) & zygote=$$!; trap 'kill $$zygote' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn --bind $(BIND) --workers $(WORKERS) --access-logfile - wsgi:app
+	GRADER_BIND=$(BIND) WEB_WORKERS=$(WORKERS) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(VENV)/.dev
 	$(VENV)/bin/python -m pytest

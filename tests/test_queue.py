@@ -109,10 +109,14 @@ def test_a_burst_survives_a_killed_worker_and_is_graded_once(cluster):
     assert status == 200 and stored["verdict"] == "correct" and len(stored["instances"]) == 5
 
 
-def test_wait_returns_the_graded_report(cluster):
-    status, reply = call(cluster["ports"][0], "POST", "/api/v1/submissions?wait=20", cluster["admin"],
+def test_wait_returns_the_graded_report(cluster, zygote):
+    trace = f"trace-{secrets.token_hex(6)}"
+    status, reply = call(cluster["ports"][0], "POST", "/api/v1/submissions?wait=20",
+                         {**cluster["admin"], "X-Request-ID": trace},
                          {"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": SOLUTION, "learner": "w"})
     assert status == 201 and reply["verdict"] == "correct"
+    jobs = [json.loads(line) for line in zygote["log"].read_text().splitlines() if trace in line]
+    assert [job["status"] for job in jobs] == ["ok"]  # the id went web -> queue -> worker -> sandbox
     _, health = call(cluster["ports"][0], "GET", "/api/v1/health", {})
     assert health["checks"]["queue"]["status"] == "ok"
     conn = http.client.HTTPConnection("127.0.0.1", cluster["ports"][0], timeout=10)

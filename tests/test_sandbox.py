@@ -299,3 +299,10 @@ def test_a_missing_layer_fails_closed(app, client, alice, submit_code, weakened_
     assert not marker.exists()
     health = client.get("/api/v1/health").json
     assert health["checks"]["sandbox"]["status"] == "failing"
+
+
+def test_the_request_id_reaches_the_sandbox_log(zygote, client, alice):
+    response = client.post("/api/v1/submissions", headers={**alice, "X-Request-ID": "sandbox-trace-1"},
+                           json={"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": EXERCISE.solution})
+    assert response.headers["X-Request-ID"] == "sandbox-trace-1"
+    assert '"request_id": "sandbox-trace-1"' in zygote["log"].read_text()
