@@ -14,7 +14,7 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.update(test_config)
 
-    from grader import api, catalog, cli, errors, logs, metrics, sandbox, service, storage, tasks, tokens, web
+    from grader import api, catalog, cli, delivery, errors, logs, metrics, sandbox, service, storage, tasks, tokens, web
 
     if not app.config["SECRET_KEY"]:
         # development secret: made once in the instance folder, never committed
@@ -31,7 +31,8 @@ def create_app(test_config=None):
         token_max_age=app.config["TOKEN_MAX_AGE_S"], sandbox=sandbox.client_of(app),
         sandbox_limits=app.config["SANDBOX_LIMITS"], code_instances=app.config["CODE_INSTANCES"],
         rate_limits=app.config["RATE_LIMITS"], queue=app.extensions.get(tasks.EXTENSION),
-        request_id=logs.current_request_id)
+        request_id=logs.current_request_id, allow_private_callbacks=app.config["WEBHOOK_ALLOW_PRIVATE"],
+        kick_deliveries=lambda: delivery.kick(app))
     api.init_app(app)
     web.init_app(app)
     cli.init_app(app)

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from grader import auth, batch, courses, storage
+from grader import auth, batch, courses, delivery, storage
 from grader.catalog import CatalogError, load_catalog, selftest
 from grader.problems import GraderError
 
@@ -93,7 +93,24 @@ def add_learners_command(course_id, learners_file, keys_csv):
     click.echo(f"{sum(r['new'] for r in rows)} new learners in {course_id} ({len(rows)} listed)")
 
 
+@click.command("webhook-secret")
+@with_appcontext
+def webhook_secret_command():
+    """Print the whsec_ secret that signs webhooks (give it to the receivers)."""
+    import base64
+    click.echo("whsec_" + base64.b64encode(delivery.webhook_secret(current_app)).decode())
+
+
+@click.command("deliver")
+@with_appcontext
+def deliver_command():
+    """Send every due webhook and passback now (the service also does it in the background)."""
+    click.echo(f"{delivery.deliver_due(current_app, limit=10_000)} deliveries attempted")
+
+
 def init_app(app) -> None:
+    app.cli.add_command(webhook_secret_command)
+    app.cli.add_command(deliver_command)
     app.cli.add_command(create_course_command)
     app.cli.add_command(add_learners_command)
     app.cli.add_command(batch.grade_batch_command)

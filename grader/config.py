@@ -48,6 +48,15 @@ class DefaultConfig:
     GRADING_MAX_ATTEMPTS = 3
     # Seconds after which Redis hands an unacknowledged task (its worker died) to another worker
     QUEUE_VISIBILITY_TIMEOUT_S = 120
+    # Webhooks: the whsec_ signing secret (None: derived from SECRET_KEY; `flask webhook-secret` shows it)
+    WEBHOOK_SECRET = None
+    # Allow callback URLs on private and loopback addresses (off: no SSRF into the service's network)
+    WEBHOOK_ALLOW_PRIVATE = False
+    # Outbound deliveries: attempts, first backoff (doubling, at most 10 min), the background loop
+    DELIVERY_MAX_ATTEMPTS = 8
+    DELIVERY_BACKOFF_S = 2.0
+    DELIVERY_THREAD = True
+    DELIVERY_INTERVAL_S = 1.0
     # Logs: one JSON object per line on stderr, at this level
     LOG_JSON = True
     LOG_LEVEL = "INFO"

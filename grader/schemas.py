@@ -95,6 +95,8 @@ class SubmissionRequestSchema(StrictSchema):
     answer = fields.Dict(keys=fields.String(), values=fields.Raw())
     source = fields.String(validate=validate.Length(min=1, max=200_000))
     notebook = fields.Raw(metadata={"description": "a Jupyter notebook (nbformat 4) instead of source"})
+    callback_url = fields.Url(require_tld=False, validate=validate.Length(max=2000), metadata={
+        "description": "the graded report is POSTed here, signed per Standard Webhooks"})
     assignment_id = fields.Integer(metadata={"description": "default: the only assignment of the exercise in "
                                                           "the key's course"})
     learner = fields.String(validate=LEARNER, metadata={"description": "admin and instructor keys only"})

@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from grader import courses, metrics, notebooks, ratelimit, tokens
+from grader import courses, delivery, metrics, notebooks, ratelimit, tokens
 from grader.auth import Principal, acting_learner, may_read
 from grader.catalog import Exercise
 from grader.catalog.exercise import ARRAY, SAMPLES
@@ -40,6 +40,8 @@ class Context:
     code_instances: int = 2
     rate_limits: dict = field(default_factory=dict)
     queue: object = None  # tasks.GradingQueue when QUEUE_URL is set
+    allow_private_callbacks: bool = False
+    kick_deliveries: object = staticmethod(lambda: None)  # wakes the outbox loop after a commit
     request_id: object = staticmethod(lambda: None)  # the current request's id, for logs across processes
 
 
@@ -98,12 +100,14 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
     learner = acting_learner(principal, body.get("learner"))
     _require_fields(body)
     placement = courses.place(db, principal, learner, exercise.id, body.get("assignment_id"))
+    if body.get("callback_url"):
+        delivery.check_callback_url(body["callback_url"], ctx.allow_private_callbacks)
     ratelimit.check(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
     row = Submission(id=uuid.uuid4().hex, exercise_id=exercise.id, exercise_version=exercise.version,
                      kind=body["kind"], learner=learner, key_id=principal.key_id, report={}, created_at=utcnow(),
                      course_id=placement.course_id, late=placement.late,
                      assignment_id=placement.assignment.id if placement.assignment else None,
-                     idempotency_key=idempotency_key, request_sha256=digest)
+                     idempotency_key=idempotency_key, request_sha256=digest, callback_url=body.get("callback_url"))
     report = _grade(ctx, exercise, learner, body, row)
     record(row, report, placement.penalty)
     queued = report.verdict is Verdict.PENDING
@@ -111,6 +115,8 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
         # counters first: an upsert after db.add would autoflush the row outside this try
         ratelimit.count(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
         db.add(row)
+        if not queued:
+            schedule_deliveries(db, row)
         db.commit()
     except IntegrityError:  # a concurrent duplicate with the same Idempotency-Key committed first
         db.rollback()
@@ -120,7 +126,16 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
         return earlier, True
     if queued:
         _enqueue(db, ctx, row)
+    else:
+        ctx.kick_deliveries()
     return row.report, False
+
+
+def schedule_deliveries(db, row) -> None:
+    """The messages a graded submission owes, written in the same transaction as its report."""
+    if row.callback_url:
+        delivery.add(db, kind="webhook", submission_id=row.id, target=row.callback_url,
+                     payload={"type": "submission.graded", "timestamp": row.created_at.isoformat(), "data": row.report})
 
 
 def _enqueue(db, ctx, row) -> None:

@@ -97,6 +97,7 @@ class Submission(Base):
     request_sha256: Mapped[str | None] = mapped_column(String(64))
     history: Mapped[list | None] = mapped_column(JSON)  # earlier reports, kept by regrades
     grading_attempts: Mapped[int] = mapped_column(Integer, default=0)  # queued grading: deliveries so far
+    callback_url: Mapped[str | None] = mapped_column(String(2000))  # the report is POSTed here when graded
     graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     assignment: Mapped[Assignment | None] = relationship(lazy="select")
 
@@ -109,3 +110,24 @@ class RateCounter(Base):
     bucket: Mapped[str] = mapped_column(String(420), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class Delivery(Base):
+    """One outbound message (a webhook, a score passback), stored with the result it carries and
+    retried with backoff. Its id and event timestamp are fixed once and replayed on every retry."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    submission_id: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(2000))
+    payload: Mapped[dict] = mapped_column(JSON)
+    event_timestamp: Mapped[int] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, delivered, failed
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,161 @@
+"""Outbound deliveries from an outbox table: webhooks signed per Standard Webhooks (and, for LTI,
+score passbacks). A row is written in the same transaction as the result; a background loop sends
+due rows, claims each with a lease so several processes never send one twice, and retries with
+exponential backoff. The id and timestamp of a message are fixed once and replayed on retries."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import requests
+from sqlalchemy import or_, select, update
+
+from grader import metrics, storage
+from grader.problems import InvalidRequest
+from grader.storage.models import Delivery, utcnow
+
+logger = logging.getLogger(__name__)
+EXTENSION = "grader.delivery"
+SENDERS = {}  # kind -> function(app, delivery) -> (done: bool, error: str | None); registered below
+
+
+def check_callback_url(url: str, allow_private: bool) -> str:
+    """Refuse non-HTTP(S) URLs and, unless allowed, hosts that resolve to private or loopback addresses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequest("callback_url must be an http(s) URL.", errors={"callback_url": ["not an http(s) URL"]})
+    if not allow_private:
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        except OSError as exc:
+            raise InvalidRequest(f"callback_url's host does not resolve ({exc}).",
+                                 errors={"callback_url": ["unresolvable"]}) from exc
+        if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+            raise InvalidRequest("callback_url points to a private or loopback address.",
+                                 errors={"callback_url": ["not a public address"]})
+    return url
+
+
+def add(db, *, kind: str, submission_id: str, target: str, payload: dict) -> Delivery:
+    """Queue a message in the caller's transaction (committed with the result it carries)."""
+    delivery = Delivery(id=f"msg_{uuid.uuid4().hex}", kind=kind, submission_id=submission_id, target=target,
+                        payload=payload, event_timestamp=int(time.time()), status="pending", attempts=0,
+                        next_attempt_at=utcnow())
+    db.add(delivery)
+    return delivery
+
+
+def webhook_secret(app) -> bytes:
+    """The whsec_ signing key: GRADER_WEBHOOK_SECRET, else derived from the service secret."""
+    configured = app.config["WEBHOOK_SECRET"]
+    if configured:
+        return base64.b64decode(configured.removeprefix("whsec_"))
+    return hmac.new(app.config["SECRET_KEY"].encode(), b"bptt-grader webhooks", hashlib.sha256).digest()
+
+
+def sign(secret: bytes, message_id: str, timestamp: int, body: str) -> str:
+    """Standard Webhooks: v1,base64(HMAC-SHA256(secret, "{id}.{timestamp}.{body}"))."""
+    digest = hmac.new(secret, f"{message_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def send_webhook(app, delivery: Delivery):
+    body = json.dumps(delivery.payload, separators=(",", ":"))
+    headers = {"content-type": "application/json", "webhook-id": delivery.id,
+               "webhook-timestamp": str(delivery.event_timestamp),
+               "webhook-signature": sign(webhook_secret(app), delivery.id, delivery.event_timestamp, body)}
+    response = requests.post(delivery.target, data=body, headers=headers, timeout=10, allow_redirects=False)
+    if 200 <= response.status_code < 300:
+        return True, None
+    permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 409, 425, 429)
+    return (None if permanent else False), f"HTTP {response.status_code}"
+
+
+SENDERS["webhook"] = send_webhook
+
+
+def deliver_due(app, limit: int = 50) -> int:
+    """Send every due message once; returns how many were attempted."""
+    db = storage.session(app)
+    now = utcnow()
+    due = db.scalars(select(Delivery.id).where(
+        or_(Delivery.status == "pending", (Delivery.status == "sending") & (Delivery.lease_until < now)),
+        Delivery.next_attempt_at <= now).order_by(Delivery.next_attempt_at).limit(limit)).all()
+    sent = 0
+    for delivery_id in due:
+        claimed = db.execute(update(Delivery).where(
+            Delivery.id == delivery_id,
+            or_(Delivery.status == "pending", (Delivery.status == "sending") & (Delivery.lease_until < now)))
+            .values(status="sending", lease_until=now + timedelta(seconds=60))).rowcount
+        db.commit()
+        if claimed:
+            _attempt(app, db, db.get(Delivery, delivery_id))
+            sent += 1
+    _backlog(db)
+    return sent
+
+
+def _attempt(app, db, delivery):
+    try:
+        done, error = SENDERS[delivery.kind](app, delivery)
+    except requests.RequestException as exc:
+        done, error = False, f"{type(exc).__name__}: {exc}"
+    delivery.attempts += 1
+    delivery.last_error = error
+    if done is None or (done is False and delivery.attempts >= app.config["DELIVERY_MAX_ATTEMPTS"]):
+        delivery.status = "failed"
+    elif done:
+        delivery.status, delivery.delivered_at = ("done" if error else "delivered"), utcnow()
+    else:
+        delivery.status = "pending"
+        delay = min(app.config["DELIVERY_BACKOFF_S"] * 2 ** (delivery.attempts - 1), 600)
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    db.commit()
+    logger.info("delivery attempt", extra={"delivery_id": delivery.id, "kind": delivery.kind,
+                                           "status": delivery.status, "error": error})
+
+
+def _backlog(db):
+    from sqlalchemy import func
+    waiting = db.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.kind == "passback", Delivery.status.in_(("pending", "sending"))))
+    metrics.PASSBACK_BACKLOG.set(waiting or 0)
+
+
+class Loop(threading.Thread):
+    """A daemon thread per process that sends due deliveries every interval (and when kicked)."""
+
+    def __init__(self, app, interval: float):
+        super().__init__(daemon=True, name="deliveries")
+        self.app, self.interval, self.wake = app, interval, threading.Event()
+
+    def run(self):
+        while True:
+            self.wake.wait(self.interval)
+            self.wake.clear()
+            with self.app.app_context():
+                try:
+                    deliver_due(self.app)
+                except Exception:  # the loop must survive a bad round; the rows stay due and are retried
+                    logger.exception("delivery round failed")
+
+
+def kick(app) -> None:
+    """Wake this process's delivery loop (started on first use)."""
+    loop = app.extensions.get(EXTENSION)
+    if loop is None:
+        if not app.config["DELIVERY_THREAD"]:
+            return
+        loop = app.extensions[EXTENSION] = Loop(app, app.config["DELIVERY_INTERVAL_S"])
+        loop.start()
+    loop.wake.set()
