@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from grader import auth, batch, courses, delivery, storage
+from grader import auth, batch, courses, delivery, gradescope, storage
 from grader.catalog import CatalogError, load_catalog, selftest
 from grader.problems import GraderError
 
@@ -110,6 +110,7 @@ def deliver_command():
 
 def init_app(app) -> None:
     app.cli.add_command(webhook_secret_command)
+    app.cli.add_command(gradescope.gradescope_command)
     app.cli.add_command(deliver_command)
     app.cli.add_command(create_course_command)
     app.cli.add_command(add_learners_command)
