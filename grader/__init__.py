@@ -14,7 +14,8 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.update(test_config)
 
-    from grader import api, catalog, cli, delivery, errors, logs, metrics, sandbox, service, storage, tasks, tokens, web
+    from grader import (api, catalog, cli, delivery, errors, logs, lti, metrics, sandbox, service, storage, tasks,
+                        tokens, web)
 
     if not app.config["SECRET_KEY"]:
         # development secret: made once in the instance folder, never committed
@@ -35,5 +36,6 @@ def create_app(test_config=None):
         kick_deliveries=lambda: delivery.kick(app))
     api.init_app(app)
     web.init_app(app)
+    lti.init_app(app)
     cli.init_app(app)
     return app

@@ -57,6 +57,8 @@ class DefaultConfig:
     DELIVERY_BACKOFF_S = 2.0
     DELIVERY_THREAD = True
     DELIVERY_INTERVAL_S = 1.0
+    # The tool's RSA private key (PEM); None: made once in the instance folder
+    LTI_PRIVATE_KEY_FILE = None
     # Logs: one JSON object per line on stderr, at this level
     LOG_JSON = True
     LOG_LEVEL = "INFO"

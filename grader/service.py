@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grader import courses, delivery, metrics, notebooks, ratelimit, tokens
+from grader.lti import passback
 from grader.auth import Principal, acting_learner, may_read
 from grader.catalog import Exercise
 from grader.catalog.exercise import ARRAY, SAMPLES
@@ -133,6 +134,9 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
 
 def schedule_deliveries(db, row) -> None:
     """The messages a graded submission owes, written in the same transaction as its report."""
+    if row.verdict in ("pending", "invalid"):
+        return
+    passback.schedule(db, row)
     if row.callback_url:
         delivery.add(db, kind="webhook", submission_id=row.id, target=row.callback_url,
                      payload={"type": "submission.graded", "timestamp": row.created_at.isoformat(), "data": row.report})

@@ -131,3 +131,38 @@ class Delivery(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LtiRegistration(Base):
+    """A platform registered by an admin: issuer, client id, its endpoints and deployments."""
+
+    __tablename__ = "lti_registrations"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_lti_registration"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    auth_login_url: Mapped[str] = mapped_column(String(2000))
+    auth_token_url: Mapped[str] = mapped_column(String(2000))
+    key_set_url: Mapped[str] = mapped_column(String(2000))
+    deployment_ids: Mapped[list] = mapped_column(JSON)
+    audience: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LtiLink(Base):
+    """What a launch told us about a learner and an assignment: who they are on the platform and
+    where their score goes (the AGS line item and scopes)."""
+
+    __tablename__ = "lti_links"
+    __table_args__ = (UniqueConstraint("learner", "assignment_id", name="uq_lti_link"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    learner: Mapped[str] = mapped_column(String(200))
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    user_sub: Mapped[str] = mapped_column(String(500))
+    lineitem_url: Mapped[str | None] = mapped_column(String(2000))
+    scopes: Mapped[list] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,146 @@
+"""LTI 1.3 end to end against a test platform built on lti1p3platform, with real RSA keys, JWTs and
+HTTP on loopback: login, launch, deep link, submit, and the platform receives the score."""
+import json
+import re
+import threading
+
+import numpy as np
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from grader import auth, delivery, storage
+from grader.reference.linear import linear_bptt
+from grader.storage.models import Delivery
+from tests.lti_platform import Platform, follow_launch
+
+
+@pytest.fixture
+def lti(app):
+    app.config["DELIVERY_THREAD"] = False
+    app.config["DELIVERY_BACKOFF_S"] = 0.0
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tool_url = f"http://127.0.0.1:{server.server_port}"
+    platform = Platform().start(tool_url)
+    with app.app_context():
+        admin = auth.create_key(storage.session(app), role="admin").key
+    response = requests.post(f"{tool_url}/api/v1/lti/registrations", json=platform.registration_body(),
+                             headers={"Authorization": f"Bearer {admin}"}, timeout=5)
+    assert response.status_code == 201, response.text
+    yield {"app": app, "tool": tool_url, "platform": platform}
+    platform.stop()
+    server.shutdown()
+
+
+def submit_right_answer(session, tool, exercise_id="linear-bptt"):
+    page = session.get(f"{tool}/exercises/{exercise_id}", timeout=10).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="instance_token" value="([^"]+)"', page).group(1)
+    instance = session.get(f"{tool}/exercises/{exercise_id}/instance.json", timeout=10).json()
+    answer = linear_bptt(**{k: np.asarray(v) for k, v in instance["params"].items()})
+    response = session.post(f"{tool}/exercises/{exercise_id}/submit", timeout=10, data={
+        "csrf_token": csrf, "kind": "numeric", "instance_token": token, "attempt": "1",
+        "answer_json": json.dumps({k: v.tolist() for k, v in answer.items()})})
+    assert 'id="verdict">correct' in response.text
+    return response
+
+
+def deliver(app):
+    with app.app_context():
+        return delivery.deliver_due(app)
+
+
+def test_launch_submit_and_the_platform_receives_the_score(lti):
+    session = requests.Session()
+    landed, _ = follow_launch(session, lti["platform"].start_url(exercise="linear-bptt", user="stu-7"))
+    assert landed.status_code == 200 and "Your instance" in landed.text and "stu-7@127.0.0.1" in landed.text
+    submit_right_answer(session, lti["tool"])
+    assert deliver(lti["app"]) == 1
+    (score,) = lti["platform"].scores
+    assert score["userId"] == "stu-7" and score["scoreGiven"] == pytest.approx(1.0)
+    assert score["scoreMaximum"] == pytest.approx(1.0) and score["gradingProgress"] == "FullyGraded"
+    assert score["activityProgress"] == "Completed" and score["timestamp"] and "correct" in score["comment"]
+
+
+def test_deep_linking_returns_a_content_item_with_a_line_item(lti):
+    session = requests.Session()
+    picker, _ = follow_launch(session, lti["platform"].start_url(deep_link=True, user="teacher-1"))
+    assert "Add an exercise to your course" in picker.text
+    launch_id = re.search(r'name="launch_id" value="([^"]+)"', picker.text).group(1)
+    answer = session.post(f"{lti['tool']}/lti/deep-link", data={"launch_id": launch_id,
+                                                                "exercise_id": "tanh-rnn-bptt"}, timeout=10)
+    action = re.search(r'action="([^"]+)"', answer.text).group(1)
+    jwt_value = re.search(r'name="JWT" value="([^"]+)"', answer.text).group(1)
+    assert session.post(action, data={"JWT": jwt_value}, timeout=10).text == "content items received"
+    (items,) = lti["platform"].deep_links
+    (item,) = items
+    assert item["custom"] == {"exercise_id": "tanh-rnn-bptt"} and item["lineItem"]["scoreMaximum"] == 1.0
+    assert item["url"].endswith("/lti/launch")
+
+
+@pytest.mark.parametrize("options, needle", [
+    ({"tamper": True}, "LTI launch refused"),
+    ({"foreign_key": True}, "LTI launch refused"),
+    ({"audience": "someone-else"}, "LTI launch refused"),
+    ({"deployment": "dep-unknown"}, "LTI launch refused"),
+    ({"expired": True}, "LTI launch refused"),
+], ids=["tampered-signature", "unknown-key-id", "wrong-audience", "wrong-deployment", "expired"])
+def test_bad_launches_are_refused(lti, options, needle):
+    response, _ = follow_launch(requests.Session(), lti["platform"].start_url(exercise="linear-bptt", **options))
+    assert response.status_code == 403 and needle in response.text
+
+
+def test_a_replayed_launch_is_refused(lti):
+    session = requests.Session()
+    landed, fields = follow_launch(session, lti["platform"].start_url(exercise="linear-bptt"))
+    assert landed.status_code == 200
+    replay = session.post(f"{lti['tool']}/lti/launch", data=fields, timeout=10)
+    assert replay.status_code == 403
+
+
+def test_platform_failure_then_success_replays_the_same_timestamp(lti):
+    lti["platform"].score_statuses = [503]
+    session = requests.Session()
+    follow_launch(session, lti["platform"].start_url(exercise="linear-bptt", user="stu-8"))
+    submit_right_answer(session, lti["tool"])
+    deliver(lti["app"])
+    with lti["app"].app_context():
+        row = storage.session(lti["app"]).query(Delivery).filter_by(kind="passback").one()
+        assert row.status == "pending" and row.last_error == "HTTP 503"
+        first_timestamp = row.event_timestamp
+    deliver(lti["app"])
+    (score,) = lti["platform"].scores
+    from datetime import datetime
+    assert int(datetime.fromisoformat(score["timestamp"]).timestamp()) == first_timestamp
+
+
+@pytest.mark.parametrize("status", [409, 400])
+def test_a_stale_timestamp_rejection_ends_as_done(lti, status):
+    lti["platform"].score_statuses = [status]
+    session = requests.Session()
+    follow_launch(session, lti["platform"].start_url(exercise="linear-bptt"))
+    submit_right_answer(session, lti["tool"])
+    deliver(lti["app"])
+    deliver(lti["app"])
+    with lti["app"].app_context():
+        row = storage.session(lti["app"]).query(Delivery).filter_by(kind="passback").one()
+    assert row.status == "done" and row.last_error == "stale" and row.attempts == 1
+    assert lti["platform"].scores == []
+
+
+def test_no_score_scope_means_no_passback(lti):
+    session = requests.Session()
+    follow_launch(session, lti["platform"].start_url(exercise="linear-bptt", scores=False))
+    submit_right_answer(session, lti["tool"])
+    deliver(lti["app"])
+    with lti["app"].app_context():
+        row = storage.session(lti["app"]).query(Delivery).filter_by(kind="passback").one()
+    assert row.status == "failed" and "score scope" in row.last_error and lti["platform"].scores == []
+
+
+def test_tool_configuration_endpoints(lti):
+    jwks = requests.get(f"{lti['tool']}/lti/jwks", timeout=5).json()
+    assert jwks["keys"][0]["kty"] == "RSA" and jwks["keys"][0]["kid"]
+    config = requests.get(f"{lti['tool']}/lti/config.json", timeout=5).json()
+    assert config["oidc_initiation_url"].endswith("/lti/login") and config["public_jwk_url"].endswith("/lti/jwks")
