@@ -132,6 +132,18 @@ def _backlog(db):
     metrics.PASSBACK_BACKLOG.set(waiting or 0)
 
 
+def delivery_states(db, course_id: str, kind: str = "passback") -> list[dict]:
+    """Deliveries of the course's submissions, newest first, as an instructor reads them."""
+    from grader.storage.models import Submission
+    rows = db.execute(select(Delivery, Submission.learner).join(Submission, Submission.id == Delivery.submission_id)
+                      .where(Submission.course_id == course_id, Delivery.kind == kind)
+                      .order_by(Delivery.created_at.desc())).all()
+    return [{"id": d.id, "submission_id": d.submission_id, "learner": learner, "status": d.status,
+             "attempts": d.attempts, "last_error": d.last_error, "score": d.payload.get("score_given"),
+             "next_attempt_at": d.next_attempt_at.isoformat() if d.status == "pending" else None}
+            for d, learner in rows]
+
+
 class Loop(threading.Thread):
     """A daemon thread per process that sends due deliveries every interval (and when kicked)."""
 

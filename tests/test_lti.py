@@ -144,3 +144,34 @@ def test_tool_configuration_endpoints(lti):
     assert jwks["keys"][0]["kty"] == "RSA" and jwks["keys"][0]["kid"]
     config = requests.get(f"{lti['tool']}/lti/config.json", timeout=5).json()
     assert config["oidc_initiation_url"].endswith("/lti/login") and config["public_jwk_url"].endswith("/lti/jwks")
+
+
+def test_the_instructor_sees_each_passback(lti):
+    lti["platform"].score_statuses = [503]
+    session = requests.Session()
+    follow_launch(session, lti["platform"].start_url(exercise="linear-bptt", user="stu-9"))
+    submit_right_answer(session, lti["tool"])
+    deliver(lti["app"])
+    app = lti["app"]
+    with app.app_context():
+        from grader.storage.models import Submission
+        db = storage.session(app)
+        course_id = db.query(Submission).one().course_id
+        teacher = auth.create_key(db, role="instructor", course_id=course_id).key
+    listed = requests.get(f"{lti['tool']}/api/v1/courses/{course_id}/passbacks",
+                          headers={"Authorization": f"Bearer {teacher}"}, timeout=5).json()["passbacks"]
+    assert [(p["learner"], p["status"], p["attempts"], p["last_error"]) for p in listed] == \
+        [("stu-9@127.0.0.1", "pending", 1, "HTTP 503")]
+
+
+def test_platforms_are_registered_by_the_cli(app):
+    result = app.test_cli_runner().invoke(args=[
+        "lti-register", "--issuer", "https://moodle.example.edu", "--client-id", "abc",
+        "--login-url", "https://moodle.example.edu/mod/lti/auth.php",
+        "--token-url", "https://moodle.example.edu/mod/lti/token.php",
+        "--jwks-url", "https://moodle.example.edu/mod/lti/certs.php", "--deployment", "3"])
+    assert result.exit_code == 0 and "registered https://moodle.example.edu" in result.output
+    from grader.lti.tool import tool_conf
+    with app.app_context():
+        registration = tool_conf(app, storage.session(app)).find_registration_by_params("https://moodle.example.edu", "abc")
+        assert registration.get_auth_token_url() == "https://moodle.example.edu/mod/lti/token.php"

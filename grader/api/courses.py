@@ -2,6 +2,7 @@
 from flask import current_app, g, request
 
 from grader import courses, gradebook, learners, service, storage
+from grader.delivery import delivery_states
 from grader.api.base import ApiBlueprint
 from grader.api.catalog import context
 from grader.auth import create_key, may_read, require, require_course
@@ -146,6 +147,16 @@ def exercise_stats(query, exercise_id):
 def regrade(query, exercise_id):
     """Regrade submissions made against an older version; the old reports are kept."""
     return service.regrade(db(), context(), g.principal, exercise_id, query.get("course_id"))
+
+
+@blp.route("/courses/<course_id>/passbacks")
+@blp.doc(security=AUTH)
+@require("admin", "instructor")
+def list_passbacks(course_id):
+    """The state of every score passback of the course: delivered, pending (with its next try), done
+    (the platform held a newer score) or failed, with the last error."""
+    courses.get_course(db(), g.principal, course_id)
+    return {"passbacks": delivery_states(db(), course_id)}
 
 
 @blp.route("/learners/<learner>/export")
