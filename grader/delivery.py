@@ -27,6 +27,7 @@ from grader.storage.models import Delivery, utcnow
 logger = logging.getLogger(__name__)
 EXTENSION = "grader.delivery"
 SENDERS = {}  # kind -> function(app, delivery) -> (done: bool, error: str | None); registered below
+KICK_LOCK = threading.Lock()
 
 
 def check_callback_url(url: str, allow_private: bool) -> str:
@@ -145,29 +146,44 @@ def delivery_states(db, course_id: str, kind: str = "passback") -> list[dict]:
 
 
 class Loop(threading.Thread):
-    """A daemon thread per process that sends due deliveries every interval (and when kicked)."""
+    """A daemon thread that sends due deliveries while any are waiting, then ends; the next kick
+    starts another. (`flask deliver` sends what a restarted process left waiting.)"""
 
     def __init__(self, app, interval: float):
         super().__init__(daemon=True, name="deliveries")
-        self.app, self.interval, self.wake = app, interval, threading.Event()
+        self.app, self.interval, self.wake, self.done = app, interval, threading.Event(), False
 
     def run(self):
         while True:
-            self.wake.wait(self.interval)
-            self.wake.clear()
             with self.app.app_context():
                 try:
                     deliver_due(self.app)
+                    waiting = _waiting(storage.session(self.app))
                 except Exception:  # the loop must survive a bad round; the rows stay due and are retried
                     logger.exception("delivery round failed")
+                    waiting = True
+                finally:
+                    storage.session(self.app).close()
+            with KICK_LOCK:  # decided under the lock, so a kick never lands on a loop that is ending
+                if not waiting and not self.wake.is_set():
+                    self.done = True
+                    return
+            self.wake.wait(self.interval)
+            self.wake.clear()
+
+
+def _waiting(db) -> bool:
+    return db.scalar(select(Delivery.id).where(Delivery.status.in_(("pending", "sending"))).limit(1)) is not None
 
 
 def kick(app) -> None:
-    """Wake this process's delivery loop (started on first use)."""
-    loop = app.extensions.get(EXTENSION)
-    if loop is None:
-        if not app.config["DELIVERY_THREAD"]:
-            return
-        loop = app.extensions[EXTENSION] = Loop(app, app.config["DELIVERY_INTERVAL_S"])
-        loop.start()
-    loop.wake.set()
+    """Wake this process's delivery loop, starting one when none is running."""
+    if not app.config["DELIVERY_THREAD"]:
+        return
+    with KICK_LOCK:
+        loop = app.extensions.get(EXTENSION)
+        if loop is None or loop.done:
+            loop = app.extensions[EXTENSION] = Loop(app, app.config["DELIVERY_INTERVAL_S"])
+            loop.start()
+        else:
+            loop.wake.set()
