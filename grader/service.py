@@ -116,8 +116,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
         # counters first: an upsert after db.add would autoflush the row outside this try
         ratelimit.count(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
         db.add(row)
-        if not queued:
-            schedule_deliveries(db, row)
+        owed = 0 if queued else schedule_deliveries(db, row)
         db.commit()
     except IntegrityError:  # a concurrent duplicate with the same Idempotency-Key committed first
         db.rollback()
@@ -127,19 +126,22 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
         return earlier, True
     if queued:
         _enqueue(db, ctx, row)
-    else:
+    elif owed:
         ctx.kick_deliveries()
     return row.report, False
 
 
-def schedule_deliveries(db, row) -> None:
-    """The messages a graded submission owes, written in the same transaction as its report."""
+def schedule_deliveries(db, row) -> int:
+    """The messages a graded submission owes, written in the same transaction as its report;
+    returns how many (the caller wakes the delivery loop only when there are some)."""
     if row.verdict in ("pending", "invalid"):
-        return
-    passback.schedule(db, row)
+        return 0
+    owed = passback.schedule(db, row)
     if row.callback_url:
         delivery.add(db, kind="webhook", submission_id=row.id, target=row.callback_url,
                      payload={"type": "submission.graded", "timestamp": row.created_at.isoformat(), "data": row.report})
+        owed += 1
+    return owed
 
 
 def _enqueue(db, ctx, row) -> None:

@@ -97,10 +97,9 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
                          .values(verdict=row.verdict, score=row.score, max_score=row.max_score,
                                  final_score=row.final_score, report=row.report, graded_at=utcnow())
                          .execution_options(synchronize_session=False)).rowcount
-    if written:
-        service.schedule_deliveries(db, row)
+    owed = service.schedule_deliveries(db, row) if written else 0
     db.commit()
-    if written:
+    if owed:
         ctx.kick_deliveries()
     logger.info("submission graded", extra={"submission_id": submission_id, "request_id": request_id,
                                             "verdict": row.verdict, "written": bool(written)})

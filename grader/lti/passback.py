@@ -18,10 +18,11 @@ from grader.storage.models import LtiLink
 AGS_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
 
-def schedule(db, row) -> None:
-    """A passback for every LTI link of the submission's learner and assignment."""
+def schedule(db, row) -> int:
+    """A passback for every LTI link of the submission's learner and assignment; returns how many."""
     if not row.assignment_id:
-        return
+        return 0
+    links = 0
     for link in db.scalars(select(LtiLink).where(LtiLink.learner == row.learner,
                                                  LtiLink.assignment_id == row.assignment_id)):
         verdict = row.verdict.replace("_", " ")
@@ -29,6 +30,8 @@ def schedule(db, row) -> None:
             "issuer": link.issuer, "client_id": link.client_id, "user_id": link.user_sub, "scopes": link.scopes,
             "score_given": row.final_score if row.final_score is not None else row.score,
             "score_maximum": row.max_score, "comment": f"{verdict}: {row.report.get('message', '')}"[:500]})
+        links += 1
+    return links
 
 
 def send(app, item):
