@@ -1,6 +1,8 @@
 """Fixtures: an app on a temporary SQLite database, a client, keys for each role, instances."""
+import contextlib
 import json
 import subprocess
+import uuid
 import sys
 import tempfile
 from pathlib import Path
@@ -111,3 +113,29 @@ def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the test item (the browser tests take a screenshot on failure)."""
     outcome = yield
     setattr(item, "report_" + call.when, outcome.get_result())
+
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_reachable() -> bool:
+    import psycopg
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(prefix="bptt_test"):
+    """A new PostgreSQL database on 127.0.0.1 (trust auth), dropped afterwards; yields its URL."""
+    import psycopg
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

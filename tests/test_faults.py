@@ -4,7 +4,6 @@ twice, and the gradebook agrees with the stored reports. On SQLite and, where re
 import http.client
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -13,14 +12,13 @@ import threading
 import time
 
 import numpy as np
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
 from grader import auth, create_app, storage
 from grader.reference.linear import linear_bptt
 from grader.storage.models import Submission
-from tests.test_storage import PG_ADMIN, postgres_reachable
+from tests.conftest import fresh_postgres_database, postgres_reachable
 
 LEARNERS = [f"l{k}" for k in range(12)]
 
@@ -32,12 +30,8 @@ def database_url(request, tmp_path):
         return
     if not postgres_reachable():
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (trust auth, user postgres)")
-    name = f"bptt_faults_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with fresh_postgres_database("bptt_faults") as url:
+        yield url
 
 
 def free_port():

@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 from sqlalchemy import func, select
@@ -19,7 +18,7 @@ from sqlalchemy import func, select
 from grader import auth, create_app, storage
 from grader.storage.models import Submission
 from tests.test_faults import call, free_port, start_service
-from tests.test_storage import PG_ADMIN, postgres_reachable
+from tests.conftest import fresh_postgres_database, postgres_reachable
 
 REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, flushed by these tests
 SOLUTION = Path("exercises/tanh-rnn-bptt/solution.py").read_text()
@@ -41,11 +40,12 @@ pytestmark = pytest.mark.skipif(not (redis_reachable() and postgres_reachable())
 
 @pytest.fixture
 def cluster(zygote):
-    name = f"bptt_queue_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with fresh_postgres_database("bptt_queue") as url:
+        yield from _cluster(zygote, url)
+
+
+def _cluster(zygote, url):
     redis.Redis.from_url(REDIS_URL).flushdb()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     env = {"GRADER_DATABASE_URL": url, "GRADER_SECRET_KEY": "queue-secret", "GRADER_QUEUE_URL": REDIS_URL,
            "GRADER_SANDBOX_SOCKET": zygote["socket"], "GRADER_RATE_LIMITS": "{}",
            "GRADER_QUEUE_VISIBILITY_TIMEOUT_S": "4", "GRADER_LOG_LEVEL": "WARNING"}
@@ -68,8 +68,6 @@ def cluster(zygote):
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
     storage.engine_of(app).dispose()
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def test_a_burst_survives_a_killed_worker_and_is_graded_once(cluster):

@@ -1,23 +1,10 @@
 """Storage on SQLite and PostgreSQL: migrations, durable submissions, reading them back."""
-import secrets
-
 import numpy as np
-import psycopg
 import pytest
 from sqlalchemy import inspect
 
 from grader import auth, create_app, storage
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def postgres_reachable():
-    try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=2):
-            return True
-    except psycopg.OperationalError:
-        return False
-
+from tests.conftest import fresh_postgres_database, postgres_reachable
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend_app(request, tmp_path):
@@ -27,15 +14,10 @@ def backend_app(request, tmp_path):
         return
     if not postgres_reachable():
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (trust auth, user postgres)")
-    name = f"bptt_test_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"TESTING": True, "SECRET_KEY": "s",
-                      "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"})
-    yield app
-    storage.engine_of(app).dispose()
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with fresh_postgres_database() as url:
+        app = create_app({"TESTING": True, "SECRET_KEY": "s", "DATABASE_URL": url})
+        yield app
+        storage.engine_of(app).dispose()
 
 
 def test_migrations_create_the_schema_and_upgrade_is_idempotent(backend_app):

@@ -1,7 +1,7 @@
 """Courses, learners, assignments, the gradebook, class analytics, regrades and learner data."""
 from flask import current_app, g, request
 
-from grader import courses, gradebook, learners, service, storage
+from grader import courses, gradebook, learners, regrade as regrades, service, storage
 from grader.delivery import delivery_states
 from grader.api.base import ApiBlueprint
 from grader.api.catalog import context
@@ -146,7 +146,7 @@ def exercise_stats(query, exercise_id):
 @require("admin", "instructor")
 def regrade(query, exercise_id):
     """Regrade submissions made against an older version; the old reports are kept."""
-    return service.regrade(db(), context(), g.principal, exercise_id, query.get("course_id"))
+    return regrades.regrade(db(), context(), g.principal, exercise_id, query.get("course_id"))
 
 
 @blp.route("/courses/<course_id>/passbacks")
