@@ -57,7 +57,10 @@ def numeric_body(instance, answer=None):
     ('{"exercise_id": "linear-bptt", "kind": "essay"}', 422, "failed validation"),
     ('{"exercise_id": "linear-bptt", "kind": "numeric", "surprise": 1}', 422, "failed validation"),
     ('[' * 100_000 + ']' * 100_000, 400, "nested too deeply"),
-], ids=["malformed", "not-an-object", "nan", "infinity", "overflow", "bad-kind", "unknown-field", "deep"])
+    ('{"exercise_id": "linear-bptt", "kind": "numeric", "answer": {"dW_hh": [[' + "9" * 400 + ']]}}', 422,
+     "overflows a float64"),
+], ids=["malformed", "not-an-object", "nan", "infinity", "overflow", "bad-kind", "unknown-field", "deep",
+        "huge-integer"])
 def test_bad_bodies_get_problems_and_store_nothing(app, client, alice, payload, status, needle):
     response = client.post("/api/v1/submissions", data=payload, content_type="application/json", headers=alice)
     body = assert_problem(response, status)

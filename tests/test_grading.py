@@ -30,7 +30,10 @@ def listed(array):
     ([[True]], "must be a number or nested lists"),
     ({"a": 1}, "got an object"),
     ([[1.0, 2.0]], "has shape (1, 2); expected"),
-], ids=["missing", "string", "string-leaf", "ragged", "boolean", "object", "wrong-shape"])
+    ([[1.0, True]], "must be a number or nested lists"),
+    ([[10 ** 400]], "too large for a float64"),
+], ids=["missing", "string", "string-leaf", "ragged", "boolean", "object", "wrong-shape", "boolean-among-numbers",
+        "huge-integer"])
 def test_ladder_rungs_make_the_answer_invalid(value, needle):
     report = grade(dW_hh=value)
     assert report.verdict == "invalid" and report.score == 0.0

@@ -22,6 +22,12 @@ def _finite_float(text):
     return value
 
 
+def _finite_int(text):
+    if len(text.lstrip("-")) > 308:  # beyond float64's range (and Python's int-to-str limit is 4300 digits)
+        raise NonFiniteNumber(f"an integer of {len(text)} digits overflows a float64; send finite numbers only.")
+    return int(text)
+
+
 class StrictParser(FlaskParser):
     """Parse JSON bodies strictly: NaN, Infinity and overflowing numbers are refused."""
 
@@ -29,7 +35,8 @@ class StrictParser(FlaskParser):
         if not is_json_request(req):
             return core.missing
         try:
-            return json.loads(req.get_data(cache=True), parse_constant=_reject_constant, parse_float=_finite_float)
+            return json.loads(req.get_data(cache=True), parse_constant=_reject_constant, parse_float=_finite_float,
+                              parse_int=_finite_int)
         except RecursionError:
             abort(400, messages={"json": ["The JSON body is nested too deeply."]})
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import itertools
 from numbers import Real
 
 import numpy as np
@@ -21,14 +22,19 @@ class Rung:
 
 def climb(name: str, value, expected_shape: tuple[int, ...]) -> Rung:
     """Check one submitted field against the shape it must have."""
-    shape = _shape_of(value)
+    array = _numbers(value)
+    shape = array.shape if array is not None else _shape_of(value)
     if shape is None:
         return Rung(problem=f"{name} must be a number or nested lists of numbers of shape "
                             f"{_fmt(expected_shape)}; got {_describe(value)}.")
     if shape == "ragged":
         return Rung(problem=f"{name} is a ragged nested list; expected a rectangular array of shape "
                             f"{_fmt(expected_shape)}.")
-    array = np.asarray(value, dtype=np.float64)
+    if array is None:
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except OverflowError:
+            return Rung(problem=f"{name} contains a number too large for a float64.")
     if not np.all(np.isfinite(array)):
         return Rung(problem=f"{name} contains NaN or infinite values.")
     if shape == expected_shape:
@@ -36,6 +42,25 @@ def climb(name: str, value, expected_shape: tuple[int, ...]) -> Rung:
     if len(shape) >= 2 and shape[:-2] + shape[:-3:-1] == expected_shape:
         return Rung(array=np.swapaxes(array, -1, -2), transposed=True)
     return Rung(problem=f"{name} has shape {_fmt(shape)}; expected {_fmt(expected_shape)}.")
+
+
+def _numbers(value):
+    """The float64 array of a rectangular nested list of numbers, built by numpy in C, or None (then
+    the slow walk names what is wrong). numpy would read true as 1: booleans are looked for apart."""
+    if not isinstance(value, list):
+        return None
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError, OverflowError):  # ragged, or not numbers: the slow walk says which
+        return None
+    if array.dtype.kind not in "fiu" or array.ndim > MAX_DEPTH:
+        return None
+    flat = value
+    for _ in range(array.ndim - 1):
+        flat = itertools.chain.from_iterable(flat)
+    if any(type(item) is bool for item in flat):
+        return None
+    return array.astype(np.float64)
 
 
 MAX_DEPTH = 16  # answers are arrays of a few dimensions; deeper nesting is refused, not recursed into
