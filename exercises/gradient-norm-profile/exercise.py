@@ -19,6 +19,15 @@ def generate(rng):
                 "T": T}
 
 
+def edge_cases(rng):
+    """h = 1, T = 2, and a scaled orthogonal W_hh (every norm shrinks by exactly 0.7 per step)."""
+    Q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    return [{"W_hh": np.array([[1.3]]), "W_qh": rng.standard_normal((2, 1)), "g": rng.standard_normal(2), "T": 20},
+            {"W_hh": rng.standard_normal((3, 3)) / 2, "W_qh": rng.standard_normal((2, 3)), "g": rng.standard_normal(2),
+             "T": 2},
+            {"W_hh": 0.7 * Q, "W_qh": rng.standard_normal((2, 3)), "g": rng.standard_normal(2), "T": 25}]
+
+
 def _profile(W_back, p):
     """||dL/dh_t|| for t = 1..T with dL/dh_T = W_qh^T g and dL/dh_t = W_back dL/dh_{t+1}."""
     norms = np.empty(p["T"])

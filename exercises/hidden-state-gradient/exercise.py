@@ -19,6 +19,15 @@ def generate(rng):
     }
 
 
+def edge_cases(rng):
+    """t = T (one term), h = 1, and t = 1 over a long horizon."""
+    return [{"W_hh": rng.standard_normal((3, 3)) / 2, "W_qh": rng.standard_normal((2, 3)),
+             "dL_do": rng.standard_normal((4, 2)), "t": 4},
+            {"W_hh": np.array([[0.8]]), "W_qh": rng.standard_normal((2, 1)), "dL_do": rng.standard_normal((5, 2)), "t": 2},
+            {"W_hh": rng.standard_normal((2, 2)) / 2, "W_qh": rng.standard_normal((3, 2)),
+             "dL_do": rng.standard_normal((12, 3)), "t": 1}]
+
+
 def solve(p):
     """dL_dh_t (h,) and coefficients (T - t + 1, h, q): entry s - t is (W_hh^T)^(s-t) W_qh^T."""
     return _closed_form(p, lambda s, t, T: s - t, transpose_W=True)

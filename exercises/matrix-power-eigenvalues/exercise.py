@@ -16,6 +16,12 @@ def generate(rng):
             return {"M": spectral.symmetric_with_eigenvalues(rng, lam), "k": k}
 
 
+def edge_cases(rng):
+    """n = 1, k = 1 (M^1 = M), and a diagonal M with an even power."""
+    return [{"M": np.array([[-0.7]]), "k": 3}, {"M": spectral.symmetric_with_eigenvalues(rng, np.array([1.2, -0.5, 0.3])), "k": 1},
+            {"M": np.diag([0.9, -1.1, 0.4]), "k": 4}]
+
+
 def solve(p):
     """eigenvalues (n,): of M^k, sorted by modulus, descending."""
     return {"eigenvalues": spectral.power_eigenvalues(p["M"], p["k"])}
