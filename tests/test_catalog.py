@@ -141,7 +141,7 @@ def test_code_reference_and_each_mistake_through_the_sandbox(exercise, zygote, a
     assert report["verdict"] == "correct", report
     assert len(report["instances"]) >= 4 and any(i["kind"] == "edge" for i in report["instances"])
     for key in exercise.variant_keys():
-        report = submit_code(exercise.id, with_mistake(exercise, slug_of(key)), alice).json
+        report = submit_code(exercise.id, with_mistake(exercise, key), alice).json
         assert [m["slug"] for m in report["misconceptions"]] == [slug_of(key)], (key, report["message"])
         accepted = exercise.misconception(slug_of(key)).accepted
         assert (report["verdict"] == "correct") == accepted, key

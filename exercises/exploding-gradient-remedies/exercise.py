@@ -16,6 +16,12 @@ def generate(rng):
     return {"W": W, "c": float(rng.uniform(0.3, 0.8) * np.linalg.norm(W, 2))}
 
 
+def edge_cases(rng):
+    """A W already within c (left alone), and a 1 x 1 W."""
+    W = rng.standard_normal((3, 3))
+    return [{"W": W, "c": float(2 * np.linalg.norm(W, 2))}, {"W": np.array([[-4.0]]), "c": 1.5}]
+
+
 def _rescaled(p, norm):
     return {"remedies": RIGHT, "W_rescaled": p["W"] * min(1.0, p["c"] / norm(p["W"]))}
 

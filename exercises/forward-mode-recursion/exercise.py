@@ -18,6 +18,15 @@ def generate(rng):
             return p
 
 
+def edge_cases(rng):
+    """T = 1 (a_1 = b_1), h = 1 (products commute), and a long sequence."""
+    def case(T, h, d=2):
+        return {"w": 0.9, "A": rng.standard_normal((h, h)) / np.sqrt(h), "U": rng.standard_normal((h, d)),
+                "v": rng.standard_normal(h), "X": rng.standard_normal((T, d)), "y": rng.standard_normal(T),
+                "h0": 0.5 * rng.standard_normal(h)}
+    return [case(1, 3), case(5, 1), case(20, 3)]
+
+
 def _states(p):
     return forward_mode.scalar_rnn_forward(p["w"], p["A"], p["U"], p["X"], p["h0"])
 

@@ -24,6 +24,15 @@ def generate(rng):
             return {"M": M, "x": x, "ks": ks, "eps": eps}
 
 
+def edge_cases(rng):
+    """n = 2, a positive dominant eigenvalue, and k = 1."""
+    M2 = spectral.symmetric_with_eigenvalues(rng, np.array([-1.2, 0.6]))
+    M3 = spectral.symmetric_with_eigenvalues(rng, np.array([1.3, -0.9, 0.2]))
+    return [{"M": M2, "x": np.array([1.0, 0.5]) @ np.linalg.eigh(M2)[1].T, "ks": np.array([1, 2, 3]), "eps": 1e-3},
+            {"M": M3, "x": rng.standard_normal(3) + np.linalg.eigh(M3)[1][:, -1], "ks": np.array([1, 5, 9]),
+             "eps": 1e-2}]
+
+
 def solve(p):
     """sin_theta (3,), k_min (an integer), bound (3,)."""
     return {"sin_theta": np.array([spectral.alignment_sin(p["M"], p["x"], int(k)) for k in p["ks"]]),
