@@ -127,7 +127,7 @@ def test_a_token_for_another_exercise_is_refused(client, alice, fetch_instance):
 
 
 def test_code_submissions_are_refused_where_the_exercise_takes_numbers_only(client, alice):
-    body = {"exercise_id": "hidden-state-gradient", "kind": "code", "source": "def hidden_state_gradient(): pass"}
+    body = {"exercise_id": "truncated-bptt", "kind": "code", "source": "def truncated_bptt(): pass"}
     problem = assert_problem(client.post("/api/v1/submissions", json=body, headers=alice), 422)
     assert "kind" in problem["errors"]
 
