@@ -306,3 +306,14 @@ def test_the_request_id_reaches_the_sandbox_log(zygote, client, alice):
                            json={"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": EXERCISE.solution})
     assert response.headers["X-Request-ID"] == "sandbox-trace-1"
     assert '"request_id": "sandbox-trace-1"' in zygote["log"].read_text()
+
+
+def test_numpy_submodules_students_use_are_available(zygote):
+    source = ("import numpy as np, math, random, itertools\ndef f(x):\n"
+              "    rng = np.random.default_rng()\n    seeded = np.random.default_rng(7).random()\n"
+              "    return {'r': float(rng.random()), 's': seeded, 'fft': float(np.fft.fft(np.ones(4)).real[0]),\n"
+              "            'det': float(np.linalg.det(np.eye(2))), 'py': random.Random(1).random() + math.pi}\n")
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS)
+    assert outcome.status == "ok" and outcome.results[0]["ok"], outcome.results
+    value = outcome.results[0]["value"]
+    assert 0 <= value["r"] < 1 and value["fft"] == pytest.approx(4.0) and value["det"] == pytest.approx(1.0)

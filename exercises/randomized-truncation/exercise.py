@@ -1,6 +1,4 @@
 """randomized-truncation: Tallec and Ollivier's estimator (9.7.8) in its recursive form."""
-import hashlib
-
 import numpy as np
 
 from grader.catalog.exercise import SampleTarget
@@ -17,6 +15,7 @@ def generate(rng):
              "pi": rng.uniform(0.3, 0.95, T)}
         keep = rng.random(T) < p["pi"]
         p["xi"] = np.where(keep, 1.0 / p["pi"], 0.0)
+        p["seed"] = int(rng.integers(1, 2 ** 31))  # for the learner's sampler: np.random.default_rng(seed)
         exact, unweighted = _moments(p)[0], _moments(p, weight=np.ones(T))[0]
         target = _target(p, _moments(p))
         if keep[1:].any() and not keep[1:].all() and \
@@ -44,9 +43,8 @@ def _realized(p, xi):
 
 
 def _draw(p, keep_prob, weight):
-    """SAMPLES draws of z_T, from a generator seeded by the instance itself (deterministic)."""
-    seed = int.from_bytes(hashlib.sha256(np.asarray(p["b"]).tobytes()).digest()[:8], "big")
-    keep = np.random.default_rng(seed).random((SAMPLES, len(p["b"]))) < keep_prob
+    """SAMPLES draws of z_T from np.random.default_rng(seed), the instance's derived seed."""
+    keep = np.random.default_rng(p["seed"]).random((SAMPLES, len(p["b"]))) < keep_prob
     xi = np.where(keep, weight, 0.0)
     z = np.zeros(SAMPLES)
     for t in range(len(p["b"])):
@@ -60,6 +58,15 @@ def _target(p, moments, keep_prob=None, weight=None):
     weight = 1.0 / p["pi"] if weight is None else weight
     return SampleTarget(mean=mean, variance=second - mean ** 2, count=SAMPLES,
                         samples=_draw(p, keep_prob, weight))
+
+
+def edge_cases(rng):
+    """T = 2 (one recurrent step), and pi_t = 1 everywhere but the last step."""
+    return [{"b": np.array([0.8, -1.1]), "c": np.array([0.9, 1.1]), "pi": np.array([0.5, 0.4]),
+             "xi": np.array([2.0, 0.0]), "seed": int(rng.integers(1, 2 ** 31))},
+            {"b": np.array([1.0, 0.5, -0.7, 1.2]), "c": np.array([1.0, 0.8, 1.1, 0.9]),
+             "pi": np.array([1.0, 1.0, 1.0, 0.5]), "xi": np.array([1.0, 1.0, 1.0, 2.0]),
+             "seed": int(rng.integers(1, 2 ** 31))}]
 
 
 def solve(p):
@@ -85,7 +92,7 @@ def _pi_swapped(p):
 
 def _not_recursive(p):
     """(9.7.8) as printed: xi_T times c_T times the exact a_{T-1}: nothing is truncated before T."""
-    exact = _moments({k: v[:-1] for k, v in p.items()})[0]
+    exact = _moments({k: p[k][:-1] for k in ("b", "c", "pi")})[0]
     b, c, pi, xi = p["b"][-1], p["c"][-1], p["pi"][-1], p["xi"][-1]
     mean = b + c * exact
     second = b * b + 2 * b * c * exact + c * c * exact ** 2 / pi

@@ -2,16 +2,17 @@
 import numpy as np
 
 
-def randomized_truncation(b, c, pi, xi):
+def randomized_truncation(b, c, pi, xi, seed):
     """The recursive randomized-truncation estimator z_t = b_t + xi_t c_t z_{t-1}, z_0 = 0.
 
     Args:
-        b: (T,); c: (T,); pi: keep probabilities, (T,); xi: one realization, each 0 or 1/pi_t, (T,).
+        b: (T,); c: (T,); pi: keep probabilities, (T,); xi: one realization, each 0 or 1/pi_t, (T,);
+        seed: draw your samples from np.random.default_rng(seed).
 
     Returns:
         dict with z_T (a number) for the realization xi, mean (E[z_T]), second_moment (E[z_T^2]) and
-        samples: 4000 independent draws of z_T made with your own random numbers.
+        samples: 4000 independent draws of z_T.
     """
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(seed)
     # TODO: (a) run the recursion with xi; (b) the recursions of the moments; (c) draw xi yourself.
     return {"z_T": 0.0, "mean": 0.0, "second_moment": 0.0, "samples": np.zeros(4000)}
