@@ -126,10 +126,23 @@ def test_a_token_for_another_exercise_is_refused(client, alice, fetch_instance):
     assert_problem(client.post("/api/v1/submissions", json=body, headers=alice), 422)
 
 
-def test_code_submissions_are_refused_where_the_exercise_takes_numbers_only(client, alice):
-    body = {"exercise_id": "truncated-bptt", "kind": "code", "source": "def truncated_bptt(): pass"}
-    problem = assert_problem(client.post("/api/v1/submissions", json=body, headers=alice), 422)
-    assert "kind" in problem["errors"]
+def test_a_kind_the_exercise_does_not_take_is_refused(tmp_path):
+    """An instructor's exercise may take numbers only: code for it is a 422 naming the kind."""
+    import shutil
+    from pathlib import Path
+    from grader import auth, create_app, storage
+    folder = tmp_path / "exercises" / "linear-bptt"
+    shutil.copytree("exercises/linear-bptt", folder)
+    info = json.loads((folder / "info.json").read_text())
+    (folder / "info.json").write_text(json.dumps({**info, "kinds": ["numeric"]}))
+    app = create_app({"TESTING": True, "SECRET_KEY": "s", "DATABASE_URL": f"sqlite:///{tmp_path}/k.sqlite",
+                      "EXERCISE_DIRS": [str(folder.parent)]})
+    storage.upgrade(app)
+    with app.app_context():
+        key = {"Authorization": f"Bearer {auth.create_key(storage.session(app), role='learner', learner='k').key}"}
+    body = {"exercise_id": "linear-bptt", "kind": "code", "source": Path("exercises/linear-bptt/solution.py").read_text()}
+    problem = assert_problem(app.test_client().post("/api/v1/submissions", json=body, headers=key), 422)
+    assert "kind" in problem["errors"] and "accepts numeric submissions" in problem["detail"]
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Bearer bptt_0000.zzzz", "Basic abc"])

@@ -27,6 +27,16 @@ def generate(rng):
             return p
 
 
+def edge_cases(rng):
+    """One minibatch (nothing to carry), B = 1, and T = 1; theta = 1 as in d2l."""
+    def case(K, T, B, h=3, d=4, q=4):
+        return {"W_xh": 2 * rng.standard_normal((d, h)) / np.sqrt(d), "W_hh": 2 * rng.standard_normal((h, h)) / np.sqrt(h),
+                "b_h": 0.2 * rng.standard_normal(h), "W_hq": 2 * rng.standard_normal((h, q)) / np.sqrt(h),
+                "b_q": 0.2 * rng.standard_normal(q), "X": rng.standard_normal((K, T, B, d)),
+                "Y": rng.integers(0, q, size=(K, T, B)), "theta": 1.0}
+    return [case(1, 4, 2), case(3, 4, 1), case(3, 1, 2)]
+
+
 def _last(p, **options):
     step = minibatch.train_epoch(p, p["X"], p["Y"], p["theta"], **options)[-1]
     return {"loss": np.float64(step.loss), **step.grads, "state": step.state}

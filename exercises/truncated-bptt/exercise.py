@@ -28,6 +28,16 @@ def generate(rng):
             return p
 
 
+def edge_cases(rng):
+    """tau >= T (full BPTT), tau = 1 (each step alone), and T = 1."""
+    def case(T, mode, tau, B=2, h=3, d=3, q=4):
+        return {"W_xh": rng.standard_normal((d, h)) / np.sqrt(d), "W_hh": 0.9 * rng.standard_normal((h, h)) / np.sqrt(h),
+                "b_h": 0.1 * rng.standard_normal(h), "W_hq": rng.standard_normal((h, q)) / np.sqrt(h),
+                "b_q": 0.1 * rng.standard_normal(q), "X": rng.standard_normal((T, B, d)),
+                "H0": 0.5 * rng.standard_normal((B, h)), "Y": rng.integers(0, q, size=(T, B)), "mode": mode, "tau": tau}
+    return [case(6, "chunked", 9), case(6, "sliding", 1), case(1, "sliding", 3)]
+
+
 def _truncated(p, mode, tau):
     grads = getattr(truncation, f"{mode}_bptt")(*(p[k] for k in WEIGHTS + DATA), tau=tau)
     return {name: grads[name] for name in PARTS}
