@@ -25,7 +25,12 @@ def run_job(request, limits, uid, out_fd, result_fd, program, layers, mode):
     except BaseException as exc:  # fail closed: no layer, no student code
         os.write(2, f"sandbox setup failed: {exc!r}\n".encode())
         os._exit(SETUP_EXIT)
-    results = [_run_instance(request["source"], request["entry_point"], inputs) for inputs in request["instances"]]
+    try:
+        code = compile(request["source"], FILENAME, "exec")  # once; each instance runs it in a fresh namespace
+    except BaseException as exc:  # the app checked the syntax; anything else still becomes a report
+        code = exc
+    linecache.cache[FILENAME] = (len(request["source"]), None, request["source"].splitlines(True), FILENAME)
+    results = [_run_instance(code, request["entry_point"], inputs) for inputs in request["instances"]]
     try:
         payload = json.dumps(results, allow_nan=True).encode()
     except (TypeError, ValueError) as exc:
@@ -58,12 +63,13 @@ def _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode):
         jail.load_seccomp(program)
 
 
-def _run_instance(source, entry_point, inputs):
+def _run_instance(code, entry_point, inputs):
     """Call the entry point on one instance; return its values or the error in the student's frames."""
     try:
+        if isinstance(code, BaseException):
+            raise code
         namespace = {"__name__": "submission"}
-        linecache.cache[FILENAME] = (len(source), None, source.splitlines(True), FILENAME)
-        exec(compile(source, FILENAME, "exec"), namespace)
+        exec(code, namespace)
         value = namespace[entry_point](**{k: _decode(v) for k, v in inputs.items()})
         if not isinstance(value, dict):
             return {"ok": False, "error": "ReturnType", "where": [],
