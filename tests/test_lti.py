@@ -175,3 +175,17 @@ def test_platforms_are_registered_by_the_cli(app):
     with app.app_context():
         registration = tool_conf(app, storage.session(app)).find_registration_by_params("https://moodle.example.edu", "abc")
         assert registration.get_auth_token_url() == "https://moodle.example.edu/mod/lti/token.php"
+
+
+def test_launch_data_lives_in_the_database_and_nonces_are_single_use(app):
+    from pylti1p3.contrib.flask import FlaskRequest
+    from grader.lti.launch_storage import DbLaunchDataStorage
+    with app.test_request_context("/lti/launch", method="POST"):
+        store = DbLaunchDataStorage(app)
+        store.set_request(FlaskRequest())
+        store.set_value("lti1p3-nonce-abc", True, exp=60)
+        store.set_value("lti1p3-state-xyz", {"k": 1}, exp=60)
+        assert store.check_value("lti1p3-nonce-abc") and not store.check_value("lti1p3-nonce-abc")
+        assert store.get_value("lti1p3-state-xyz") == {"k": 1} and store.check_value("lti1p3-state-xyz")
+        store.set_value("lti1p3-old", 1, exp=-1)
+        assert store.get_value("lti1p3-old") is None

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from grader import auth, courses, storage
 from grader.catalog import get_catalog
+from grader.lti.launch_storage import DbLaunchDataStorage
 from grader.lti.tool import jwks, tool_conf
 from grader.problems import Forbidden, InvalidRequest
 from grader.storage.models import ApiKey, Assignment, Course, LtiLink, LtiRegistration, utcnow
@@ -46,7 +47,7 @@ def login():
     if not target:
         return _refuse("The login request names no target_link_uri.", 400)
     try:
-        oidc = FlaskOIDCLogin(FlaskRequest(), conf())
+        oidc = FlaskOIDCLogin(FlaskRequest(), conf(), launch_data_storage=DbLaunchDataStorage(current_app))
         return oidc.redirect(target)
     except (LtiException, ToolConfException) as exc:
         return _refuse(f"LTI login refused: {exc}", 400)
@@ -57,7 +58,7 @@ def launch():
     """Validate the id_token (signature against the platform's JWKS, nonce, state, audience,
     deployment, expiry), then land on the exercise, or on the deep-linking picker."""
     try:
-        message = FlaskMessageLaunch(FlaskRequest(), conf())
+        message = FlaskMessageLaunch(FlaskRequest(), conf(), launch_data_storage=DbLaunchDataStorage(current_app))
         data = message.get_launch_data()
     except (LtiException, ToolConfException) as exc:
         return _refuse(f"LTI launch refused: {exc}", 403)
@@ -112,7 +113,8 @@ def deep_link():
     if exercise is None:
         return _refuse("Pick an exercise of the list.", 400)
     try:
-        message = FlaskMessageLaunch.from_cache(request.form.get("launch_id", ""), FlaskRequest(), conf())
+        message = FlaskMessageLaunch.from_cache(request.form.get("launch_id", ""), FlaskRequest(), conf(),
+                                                launch_data_storage=DbLaunchDataStorage(current_app))
     except LtiException as exc:
         return _refuse(f"The deep-linking session expired: {exc}", 403)
     resource = (DeepLinkResource().set_url(url_for("lti.launch", _external=True)).set_title(exercise.title)

@@ -166,3 +166,13 @@ class LtiLink(Base):
     lineitem_url: Mapped[str | None] = mapped_column(String(2000))
     scopes: Mapped[list] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LtiLaunchData(Base):
+    """pylti1p3's launch storage: OIDC state and nonce, and launch claims for deep linking."""
+
+    __tablename__ = "lti_launch_data"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    value: Mapped[dict | list | str | bool | None] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
