@@ -54,10 +54,3 @@ class TooManyRequests(GraderError):
 
 class IdempotencyMismatch(GraderError):
     status, slug, title = 422, "idempotency-key-reused", "The Idempotency-Key was used for another request"
-
-
-def _all(cls):
-    return [cls] + [sub for child in cls.__subclasses__() for sub in _all(child)]
-
-
-PROBLEM_TYPES = {cls.slug: cls.title for cls in _all(GraderError)}

@@ -46,6 +46,11 @@ def submit_right_answer(session, tool, exercise_id="linear-bptt"):
     return response
 
 
+def passback_row(app):
+    with app.app_context():
+        return storage.session(app).query(Delivery).filter_by(kind="passback").one()
+
+
 def deliver(app):
     with app.app_context():
         return delivery.deliver_due(app)
@@ -105,10 +110,9 @@ def test_platform_failure_then_success_replays_the_same_timestamp(lti):
     follow_launch(session, lti["platform"].start_url(exercise="linear-bptt", user="stu-8"))
     submit_right_answer(session, lti["tool"])
     deliver(lti["app"])
-    with lti["app"].app_context():
-        row = storage.session(lti["app"]).query(Delivery).filter_by(kind="passback").one()
-        assert row.status == "pending" and row.last_error == "HTTP 503"
-        first_timestamp = row.event_timestamp
+    row = passback_row(lti["app"])
+    assert row.status == "pending" and row.last_error == "HTTP 503"
+    first_timestamp = row.event_timestamp
     deliver(lti["app"])
     (score,) = lti["platform"].scores
     from datetime import datetime
@@ -123,8 +127,7 @@ def test_a_stale_timestamp_rejection_ends_as_done(lti, status):
     submit_right_answer(session, lti["tool"])
     deliver(lti["app"])
     deliver(lti["app"])
-    with lti["app"].app_context():
-        row = storage.session(lti["app"]).query(Delivery).filter_by(kind="passback").one()
+    row = passback_row(lti["app"])
     assert row.status == "done" and row.last_error == "stale" and row.attempts == 1
     assert lti["platform"].scores == []
 
@@ -134,8 +137,7 @@ def test_no_score_scope_means_no_passback(lti):
     follow_launch(session, lti["platform"].start_url(exercise="linear-bptt", scores=False))
     submit_right_answer(session, lti["tool"])
     deliver(lti["app"])
-    with lti["app"].app_context():
-        row = storage.session(lti["app"]).query(Delivery).filter_by(kind="passback").one()
+    row = passback_row(lti["app"])
     assert row.status == "failed" and "score scope" in row.last_error and lti["platform"].scores == []
 
 

@@ -26,10 +26,10 @@ def climb(name: str, value, expected_shape: tuple[int, ...]) -> Rung:
     shape = array.shape if array is not None else _shape_of(value)
     if shape is None:
         return Rung(problem=f"{name} must be a number or nested lists of numbers of shape "
-                            f"{_fmt(expected_shape)}; got {_describe(value)}.")
+                            f"{fmt_shape(expected_shape)}; got {_describe(value)}.")
     if shape == "ragged":
         return Rung(problem=f"{name} is a ragged nested list; expected a rectangular array of shape "
-                            f"{_fmt(expected_shape)}.")
+                            f"{fmt_shape(expected_shape)}.")
     if array is None:
         try:
             array = np.asarray(value, dtype=np.float64)
@@ -41,7 +41,7 @@ def climb(name: str, value, expected_shape: tuple[int, ...]) -> Rung:
         return Rung(array=array)
     if len(shape) >= 2 and shape[:-2] + shape[:-3:-1] == expected_shape:
         return Rung(array=np.swapaxes(array, -1, -2), transposed=True)
-    return Rung(problem=f"{name} has shape {_fmt(shape)}; expected {_fmt(expected_shape)}.")
+    return Rung(problem=f"{name} has shape {fmt_shape(shape)}; expected {fmt_shape(expected_shape)}.")
 
 
 def _numbers(value):
@@ -89,11 +89,9 @@ def _describe(value) -> str:
         type(value), type(value).__name__)
 
 
-def _fmt(shape) -> str:
+def fmt_shape(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
-
-fmt_shape = _fmt
 
 
 def read_integer(name: str, value) -> Rung:
