@@ -241,7 +241,7 @@ def grade_code_submission(ctx: Context, exercise: Exercise, learner: str, source
     if outcome.status == "setup-failed":
         raise Unavailable("The sandbox could not set up its isolation layers; nothing was run.",
                           headers={"Retry-After": "30"})
-    return code.outcome_report(exercise, regular, edges, outcome, limits)
+    return code.outcome_report(exercise, regular, edges, outcome, limits, source)
 
 
 def get_submission(db, principal: Principal, submission_id: str) -> dict:

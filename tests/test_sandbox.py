@@ -156,7 +156,8 @@ def test_files_outside_the_jail_are_out_of_reach(run_attack, app, tmp_path):
                f"/proc/{os.getpid()}/environ", f"/proc/{os.getpid()}/mem"]
     for target in targets:
         report, _ = run_attack(f"open({target!r}, 'rb').read(100)")
-        assert report["verdict"] == "error" and "PermissionError" in report["message"], target
+        assert report["verdict"] == "error", target  # the path does not exist in the job's empty root
+        assert "FileNotFoundError" in report["message"] or "PermissionError" in report["message"], target
 
 
 def test_nothing_can_be_written(run_attack, tmp_path):
@@ -317,3 +318,223 @@ def test_numpy_submodules_students_use_are_available(zygote):
     assert outcome.status == "ok" and outcome.results[0]["ok"], outcome.results
     value = outcome.results[0]["value"]
     assert 0 <= value["r"] < 1 and value["fft"] == pytest.approx(4.0) and value["det"] == pytest.approx(1.0)
+
+
+# ---- the trust boundary: nothing of the host, nothing the job wrote in a report ----------------
+
+@pytest.fixture
+def world_dir():
+    """A folder any uid may traverse, as /run/postgresql or /var/run are on a real host."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="bptt-host-")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class UnixListener(Listener):
+    """A stream listener on a pathname (or abstract) unix socket that anyone may connect to."""
+
+    def __init__(self, address):
+        self.received = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(address)
+        if not address.startswith("\0"):
+            os.chmod(address, 0o777)
+        self.sock.settimeout(0.2)
+        self.sock.listen(5)
+        self.stop = False
+        self.thread = threading.Thread(target=self._serve, args=(socket.SOCK_STREAM,), daemon=True)
+        self.thread.start()
+
+
+def test_host_unix_sockets_are_out_of_reach(run_attack, world_dir):
+    """Like the local PostgreSQL socket: a pathname socket that file permissions would let anyone use."""
+    pathname = UnixListener(os.path.join(world_dir, ".s.PGSQL.5432"))
+    abstract = UnixListener("\0bptt-test-" + os.urandom(4).hex())
+    try:
+        for address in (pathname.sock.getsockname(), abstract.sock.getsockname()):
+            report, _ = run_attack(f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({address!r})\n"
+                                   f"s.sendall(b'leak')")
+            assert report["verdict"] == "error", address
+        raw = (f"import ctypes\nlibc = ctypes.CDLL(None)\nfd = libc.socket(1, 1, 0)\n"
+               f"path = {pathname.sock.getsockname().encode()!r}\n"
+               f"addr = (1).to_bytes(2, 'little') + path + bytes(108 - len(path))\n"
+               f"libc.connect(fd, addr, len(addr))\nlibc.write(fd, b'leak', 4)\nraise ValueError(fd)")
+        run_attack(raw)
+        time.sleep(0.3)
+        assert pathname.received == [] and abstract.received == []
+    finally:
+        pathname.close()
+        abstract.close()
+
+
+IPC = '''
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+def f(x):
+    key = 0x5EED0000 + x
+    if x < 100:  # the first job leaves a segment behind with a marker in it
+        shm = libc.shmget(key, 4096, 0o1666)
+        queue = libc.msgget(key, 0o1666)
+        if shm >= 0:
+            address = libc.shmat(shm, None, 0)
+            if address not in (None, ctypes.c_void_p(-1).value):
+                ctypes.memmove(address, b"left-behind", 11)
+        return {"shm": shm, "queue": queue}
+    shm = libc.shmget(key - 100, 0, 0)  # a later job of another learner looks for it
+    found = b""
+    if shm >= 0:
+        address = libc.shmat(shm, None, 0)
+        if address not in (None, ctypes.c_void_p(-1).value):
+            found = ctypes.string_at(address, 11)
+    return {"shm": shm, "found": list(found)}
+'''
+
+
+def _host_ipc_keys():
+    keys = set()
+    for table in ("/proc/sysvipc/shm", "/proc/sysvipc/msg"):
+        with open(table) as rows:
+            next(rows)
+            keys |= {int(line.split()[0]) for line in rows if line.strip()}
+    return keys
+
+
+def test_sysv_ipc_does_not_outlive_the_job(zygote):
+    client = SandboxClient(zygote["socket"])
+    x = int.from_bytes(os.urandom(1), "little") % 50
+    first = client.run(IPC, "f", [{"x": x}], TEST_LIMITS)
+    assert first.status == "ok"
+    assert 0x5EED0000 + x not in _host_ipc_keys(), "a job's SysV object is in the host's namespace"
+    second = client.run(IPC, "f", [{"x": x + 100}], TEST_LIMITS)
+    assert second.status == "ok"
+    assert second.results[0]["value"]["found"] == [], "a later job read what an earlier one left"
+
+
+INOTIFY = '''
+import ctypes, os, select, time
+libc = ctypes.CDLL(None)
+def f(folder):
+    fd = libc.inotify_init1(0)
+    if fd < 0:
+        return {"names": [], "fd": fd}
+    libc.inotify_add_watch(fd, folder.encode(), 0x100)  # IN_CREATE
+    names, deadline = [], time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            names.append(os.read(fd, 4096).hex())
+    return {"names": names, "fd": fd}
+'''
+
+
+def test_inotify_cannot_watch_the_host(zygote, world_dir):
+    stop = threading.Event()
+
+    def create_files():
+        for k in range(30):
+            if stop.wait(0.05):
+                return
+            open(os.path.join(world_dir, f"other-learner-{k}"), "w").close()
+    writer = threading.Thread(target=create_files)
+    writer.start()
+    outcome = SandboxClient(zygote["socket"]).run(INOTIFY, "f", [{"folder": world_dir}], TEST_LIMITS)
+    stop.set()
+    writer.join()
+    assert outcome.status == "ok"
+    assert outcome.results[0]["value"]["names"] == [] and outcome.results[0]["value"]["fd"] < 0
+
+
+def test_the_job_sees_an_empty_root(zygote):
+    source = "import os\ndef f(x):\n    out = {}\n    for p in ('/', '/proc', '/tmp', '/var/run'):\n" \
+             "        out[p] = int(os.path.exists(p))\n    return {'seen': [out['/proc'], out['/tmp'], out['/var/run']]}\n"
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS)
+    assert outcome.status == "ok" and outcome.results[0]["value"]["seen"] == [0, 0, 0]
+
+
+LEAKS = {
+    "exception-class-name": "import json\nraise type('LE' + 'AK' + json.dumps(W_hh.tolist()), (Exception,), {})()",
+    "linecache": "import linecache\nlinecache.cache['<submission>'] = (1, None, ['LE' + 'AK %r\\n' % W_hh.tolist()] * 99, "
+                 "'<submission>')\nraise ValueError('LE' + 'AK')",
+    "function-name": "def g():\n    raise KeyError('LE' + 'AK')\ng.__code__ = g.__code__.replace(co_name='LE' + 'AK' + str(W_hh.tolist()))\n"
+                     "g()",
+    "returned-type-name": "return type('LE' + 'AK' + str(W_hh.tolist()), (), {})()",
+    "value-type-name": "return {'dW_xh': type('LE' + 'AK' + str(W_hh.tolist()), (), {})()}",
+    "field-names": "return {'LE' + 'AK' + str(W_hh.tolist()): 1.0}",
+    "printed": "print('LE' + 'AK', W_hh.tolist())\nraise ValueError",
+    "option-names": "return {'dW_xh': ['LE' + 'AK' + str(W_hh.tolist())]}",
+}
+
+
+@pytest.mark.parametrize("body", LEAKS.values(), ids=LEAKS.keys())
+def test_a_report_carries_nothing_the_job_wrote(run_attack, body):
+    report, _ = run_attack(body)
+    assert report["verdict"] in ("error", "invalid")
+    assert "LEAK" not in str(report)
+
+
+def test_known_exceptions_keep_their_class_and_their_lines(zygote, alice, submit_code):
+    source = ("import numpy as np\n\ndef rnn_bptt(W_xh, **kw):\n    return helper(W_xh)\n\n"
+              "def helper(W):\n    class Mine(Exception):\n        pass\n    if W.size > 10**9:\n        raise Mine\n"
+              "    return {'dW_xh': W[1000]}\n")
+    report = submit_code("tanh-rnn-bptt", source, alice).json
+    assert report["verdict"] == "error"
+    assert "IndexError" in report["message"] and "line 11, in helper: return {'dW_xh': W[1000]}" in report["message"]
+    mine = source.replace("W.size > 10**9", "W.size > 0")
+    report = submit_code("tanh-rnn-bptt", mine, alice).json
+    assert "raised an exception of a class defined in your code (" in report["message"]
+
+
+FORGERIES = {  # Python expressions the job evaluates and writes to fd 3 as its own document
+    "list-where-object": "'[[1, 2, 3]]'",
+    "deep-brackets": "'[' * 100000 + ']' * 100000",
+    "huge-integer": "'[' + ', '.join(['{\"ok\": true, \"value\": {\"dW_xh\": ' + '9' * 5000 + '}}'] * 5) + ']'",
+    "where-list": "'[' + ', '.join(['{\"ok\": false, \"error\": \"ValueError\", \"where\": [1, 2]}'] * 5) + ']'",
+    "wrong-count": "'[{\"ok\": false, \"error\": null, \"lines\": []}]'",
+    "non-ascii": "'\\u00e9' * 1000",
+    "control-bytes": "'\\x01' * (3 << 20)",
+}
+
+
+@pytest.mark.parametrize("document", FORGERIES.values(), ids=FORGERIES.keys())
+def test_a_forged_result_document_is_a_stored_error(run_attack, app, document):
+    from tests.conftest import count_submissions
+    before = count_submissions(app)
+    body = f"os.write(3, ({document}).encode())\nos._exit(0)"
+    report, _ = run_attack(body)
+    assert report["verdict"] == "error" and "file descriptor 3" in report["message"]
+    assert count_submissions(app) == before + 2  # the forgery and the right answer after it, both stored
+
+
+def test_a_result_over_the_cap_is_a_stored_error_charged_to_the_sender(app, client, zygote, make_key, submit_code):
+    app.extensions["grader.context"].rate_limits.clear()
+    app.extensions["grader.context"].rate_limits["learner_exercise"] = {"count": 2, "window_s": 3600}
+    flooder = make_key("learner", "flooder")
+    body = "os.write(3, b'\\x01' + b'[' * (5 << 20))\nos._exit(0)"
+    first = submit_code("tanh-rnn-bptt", attack_source(body), flooder)
+    assert first.status_code == 201 and first.json["verdict"] == "error", first.json
+    assert "more than" in first.json["message"]
+    assert submit_code("tanh-rnn-bptt", attack_source(body), flooder).status_code == 201
+    assert submit_code("tanh-rnn-bptt", attack_source(body), flooder).status_code == 429
+
+
+def test_a_giant_result_is_refused_by_its_size_not_the_clock(zygote):
+    """10^7 numbers are refused before they are encoded, whatever the machine's load."""
+    source = "import numpy as np\ndef f(x):\n    return {'a': np.zeros(10**7)}\n"
+    limits = {**TEST_LIMITS, "wall_s": 60.0, "cpu_s": 30}
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], limits)
+    assert outcome.status == "ok" and outcome.results[0] == {"ok": False, "error": "result-too-large", "lines": []}
+
+
+def test_many_fields_make_a_small_invalid_report(run_attack):
+    import json
+    report, _ = run_attack("return {f'k{i}': 1.0 for i in range(40000)}")
+    assert report["verdict"] == "invalid" and len(json.dumps(report)) < 16_000
+
+
+def test_deeply_nested_code_is_invalid_not_a_crash(zygote, alice, submit_code):
+    for expression in ("1" + "+1" * 6000, "-" * 20000 + "1"):
+        response = submit_code("tanh-rnn-bptt", f"def rnn_bptt(**kw):\n    x = {expression}\n    return {{}}\n", alice)
+        assert response.status_code == 201 and response.json["verdict"] == "invalid", response.json

@@ -7,6 +7,7 @@ import ast
 import numpy as np
 
 from grader.catalog.exercise import Exercise, Instance
+from grader.grading import results
 from grader.grading.numeric import assemble, grade_numeric
 from grader.grading.report import InstanceSummary, PartResult, Report, Verdict
 from grader.sandbox.client import JobOutcome
@@ -17,6 +18,8 @@ LIMIT_MESSAGES = {
     "output-limit": "The code printed more than the 64 KiB of output allowed.",
     "result-limit": "The code returned more than 4 MiB of results.",
     "crashed": "The process died (exit code {exit_code}): the memory limit or a crash in native code.",
+    "malformed-result": "The code's process wrote a result the grader cannot read (not the document its harness "
+                        "writes): return your answer from {entry_point}(...) and write nothing to file descriptor 3.",
 }
 
 
@@ -27,6 +30,9 @@ def static_report(exercise: Exercise, source: str) -> Report | None:
         tree = ast.parse(source)
     except SyntaxError as exc:
         return _invalid(exercise, "source", f"Syntax error at line {exc.lineno}: {exc.msg}.")
+    except (RecursionError, MemoryError, ValueError):  # 6000 chained '+', 20 000 unary minus, NUL bytes
+        return _invalid(exercise, "source", "The source is nested too deeply (or holds a NUL byte) for Python "
+                                            "to compile; split long expressions into statements.")
     if not any(isinstance(node, ast.FunctionDef) and node.name == entry for node in tree.body):
         return _invalid(exercise, "source", f"The source defines no top-level function {entry}(...).")
     if not any(name in source for name in AUTODIFF):
@@ -43,18 +49,26 @@ def static_report(exercise: Exercise, source: str) -> Report | None:
 
 
 def outcome_report(exercise: Exercise, regular: list[Instance], edges: list[Instance], outcome: JobOutcome,
-                   limits: dict) -> Report:
-    """The report for what the sandbox produced on the regular and edge instances."""
+                   limits: dict, source: str) -> Report:
+    """The report for what the sandbox produced on the regular and edge instances. Every word of it
+    is the grader's: the job's document is validated first and none of its text is shown."""
     if outcome.status == "timeout":
         return Report(verdict=Verdict.TIMEOUT, score=0.0, max_score=exercise.max_score, parts=(),
                       message=f"The code did not finish within the wall clock of {limits['wall_s']:g} s.")
-    if outcome.status != "ok":
+    status, entries = outcome.status, None
+    if status == "ok":
+        try:
+            entries = results.validate(outcome.results, len(regular) + len(edges), int(limits.get("result_bytes", 4 << 20)) // 8)
+        except results.Malformed:
+            status = "malformed-result"
+    if status != "ok":
         return Report(verdict=Verdict.ERROR, score=0.0, max_score=exercise.max_score, parts=(),
-                      message=LIMIT_MESSAGES[outcome.status].format(exit_code=outcome.exit_code, **limits))
+                      message=LIMIT_MESSAGES[status].format(exit_code=outcome.exit_code,
+                                                            entry_point=exercise.info["entry_point"], **limits))
     instances = [(i, "regular", inst) for i, inst in enumerate(regular)] + \
         [(len(regular) + i, "edge", inst) for i, inst in enumerate(edges)]
-    graded = [(index, kind, inst, _grade_one(exercise, inst, result))
-              for (index, kind, inst), result in zip(instances, outcome.results)]
+    graded = [(index, kind, inst, _grade_one(exercise, inst, entry, source))
+              for (index, kind, inst), entry in zip(instances, entries)]
     summaries = tuple(_summary(index, kind, inst, report) for index, kind, inst, report in graded)
     failed = [report for _, kind, _, report in graded if kind == "regular" and _failed(report)]
     if failed:  # the common case does not run: report why, nothing to aggregate
@@ -76,14 +90,26 @@ def _as_wrong_parts(exercise, report) -> Report:
     return Report(verdict=Verdict.INCORRECT, score=0.0, max_score=exercise.max_score, parts=parts)
 
 
-def _grade_one(exercise, instance, result) -> Report:
-    if result.get("ok"):
-        return grade_numeric(exercise, instance, result["value"])
-    if result.get("error") == "ReturnType":
-        return _invalid(exercise, "return value", result["detail"])
-    where = "; ".join(result.get("where") or []) or "outside your function's own lines"
+def _grade_one(exercise, instance, entry, source) -> Report:
+    fields = ", ".join(p.name for p in exercise.parts)
+    entry_point = exercise.info["entry_point"]
+    if isinstance(entry, results.Returned):
+        unknown = set(entry.value) - {p.name for p in exercise.parts}
+        if unknown:  # the names are the job's text: counted, never shown
+            return _invalid(exercise, "return value", f"{entry_point} returned {len(unknown)} field(s) that are not "
+                                                      f"answer fields; the answer fields are {fields}.")
+        return grade_numeric(exercise, instance, entry.value)
+    if entry.error == results.NOT_A_DICT:
+        return _invalid(exercise, "return value", f"{entry_point} must return a dict with the fields {fields}.")
+    if entry.error == results.TOO_MANY_FIELDS:
+        return _invalid(exercise, "return value", f"{entry_point} returned more than {results.MAX_FIELDS} fields; "
+                                                  f"the answer fields are {fields}.")
+    if entry.error == results.TOO_LARGE:
+        return Report(verdict=Verdict.ERROR, score=0.0, max_score=exercise.max_score, parts=(),
+                      message=f"{entry_point} returned more numbers than the result cap allows; the answer "
+                              f"fields are {fields}.")
     return Report(verdict=Verdict.ERROR, score=0.0, max_score=exercise.max_score, parts=(),
-                  message=f"Your code raised {result.get('error')} ({where}).")
+                  message=results.describe_error(source, entry))
 
 
 def _aggregate(exercise, reports, regular, summaries) -> Report:

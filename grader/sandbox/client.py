@@ -1,10 +1,12 @@
 """The app's side of the sandbox: talk to the zygote over its unix socket, decode what comes back.
 
 Nothing the job produced is unpickled, imported or called: results arrive as JSON text and are
-decoded here into plain numbers, lists and strings.
+decoded here into plain numbers, lists and strings. The decoded document is still the job's word:
+grader/grading/results.py validates it against the exercise before anything is graded.
 """
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import struct
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-RESPONSE_CAP = 8 << 20
+RESPONSE_CAP = 8 << 20  # the result cap (4 MiB) in base64, with room to spare
 
 
 class SandboxUnavailable(RuntimeError):
@@ -21,13 +23,13 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class JobOutcome:
-    """status: ok, timeout, cpu-limit, output-limit, result-limit, crashed or setup-failed."""
+    """status: ok, timeout, cpu-limit, output-limit, result-limit, malformed-result, crashed or
+    setup-failed. results is the decoded result document when status is ok (unvalidated)."""
 
     status: str
     elapsed_ms: float
     exit_code: int | None = None
-    stdout: str = ""
-    results: list = field(default_factory=list)  # per instance: {"ok", "value"} or {"ok": False, "error", ...}
+    results: object = field(default_factory=list)  # per instance: {"ok", "value"} or {"ok": False, "error", "lines"}
 
 
 class SandboxClient:
@@ -46,13 +48,14 @@ class SandboxClient:
         reply = self._call(request, timeout=self.timeout_s)
         if reply.get("status") == "unavailable":
             raise SandboxUnavailable("the sandbox refuses jobs: " + "; ".join(reply.get("missing", [])))
-        results = []
-        if reply["status"] == "ok":
-            results = json.loads(reply["result"])  # NaN and Infinity decode to floats; the ladder rejects them
-            if not isinstance(results, list) or len(results) != len(instances):
-                return JobOutcome(status="crashed", elapsed_ms=reply["elapsed_ms"], exit_code=reply["exit_code"])
-        return JobOutcome(status=reply["status"], elapsed_ms=reply["elapsed_ms"], exit_code=reply.get("exit_code"),
-                          stdout=reply.get("stdout", ""), results=results)
+        status, results = reply["status"], []
+        if status == "ok":
+            try:  # NaN and Infinity decode to floats; the ladder rejects them
+                results = json.loads(base64.b64decode(reply["result_b64"]))
+            except (ValueError, RecursionError):  # not JSON, too deep, an integer of thousands of digits
+                status = "malformed-result"
+        return JobOutcome(status=status, elapsed_ms=reply["elapsed_ms"], exit_code=reply.get("exit_code"),
+                          results=results)
 
     def _call(self, payload: dict, timeout: float) -> dict:
         data = json.dumps(payload).encode()

@@ -1,14 +1,15 @@
 """The job: jail itself, then run the student's entry point on each instance and write raw values.
 
 Runs in a child forked from the zygote; the last thing it does before untrusted code is load the
-seccomp filter. It reports values, never verdicts: the app decodes and grades.
+seccomp filter. It reports values, never verdicts and never text: for an exception only the class
+name (the app keeps it only when it is one of the classes it knows) and the line numbers of the
+submission's frames (the app takes function names and line text from the source it holds). The
+app validates everything on fd 3 anyway, since the student's code can write there too.
 """
 import json
-import linecache
 import os
 import signal
 import sys
-import traceback
 
 import numpy as np
 
@@ -16,30 +17,35 @@ import jail
 
 CPU_EXIT, SETUP_EXIT = 152, 121
 FILENAME = "<submission>"
+READY = b"\x01"  # first byte on fd 3, written once every layer is in place (the supervisor checks it)
+MAX_FIELDS = 64  # a result with more fields is reported as such, not encoded
+# markers the app turns into its own messages (see grader/grading/results.py)
+TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT = "result-too-large", "too-many-fields", "not-a-dict"
 
 
-def run_job(request, limits, uid, out_fd, result_fd, program, layers, mode):
+def run_job(request, limits, uid, out_fd, result_fd, program, layers, mode, root):
     """Never returns: ends with os._exit."""
     try:
-        _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode)
+        _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode, root)
     except BaseException as exc:  # fail closed: no layer, no student code
         os.write(2, f"sandbox setup failed: {exc!r}\n".encode())
         os._exit(SETUP_EXIT)
+    _write_all(3, READY)
     try:
         code = compile(request["source"], FILENAME, "exec")  # once; each instance runs it in a fresh namespace
     except BaseException as exc:  # the app checked the syntax; anything else still becomes a report
         code = exc
-    linecache.cache[FILENAME] = (len(request["source"]), None, request["source"].splitlines(True), FILENAME)
-    results = [_run_instance(code, request["entry_point"], inputs) for inputs in request["instances"]]
+    budget = [int(limits["result_bytes"]) // 8]  # numbers the whole result may hold (8 bytes each, at least)
+    results = [_run_instance(code, request["entry_point"], inputs, budget) for inputs in request["instances"]]
     try:
         payload = json.dumps(results, allow_nan=True).encode()
-    except (TypeError, ValueError) as exc:
-        payload = json.dumps([{"ok": False, "error": "TypeError", "where": [], "detail": str(exc)[:200]}]).encode()
+    except (TypeError, ValueError, RecursionError):
+        payload = json.dumps([{"ok": False, "error": None, "lines": []}] * len(results)).encode()
     _write_all(3, payload)
     os._exit(0)
 
 
-def _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode):
+def _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode, root):
     os.setsid()
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -50,9 +56,11 @@ def _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode):
     sys.stdout = open(1, "w", buffering=1, closefd=False)
     sys.stderr = open(2, "w", buffering=1, closefd=False)
     signal.signal(signal.SIGXCPU, lambda *_: os._exit(CPU_EXIT))  # pid 1 ignores SIGXCPU by default
+    strict = mode == "strict"
+    if layers["mount_namespace"] or strict:
+        jail.enter_empty_root(root)
     jail.set_limits(int(limits["cpu_s"]), int(limits["memory_bytes"]), int(limits["processes"]),
                     int(limits["file_bytes"]), int(limits["open_files"]))
-    strict = mode == "strict"
     if layers["root"] or strict:
         jail.drop_privileges(uid)
     else:
@@ -63,8 +71,8 @@ def _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode):
         jail.load_seccomp(program)
 
 
-def _run_instance(code, entry_point, inputs):
-    """Call the entry point on one instance; return its values or the error in the student's frames."""
+def _run_instance(code, entry_point, inputs, budget):
+    """Call the entry point on one instance; return its values, or the error's class and lines."""
     try:
         if isinstance(code, BaseException):
             raise code
@@ -72,13 +80,25 @@ def _run_instance(code, entry_point, inputs):
         exec(code, namespace)
         value = namespace[entry_point](**{k: _decode(v) for k, v in inputs.items()})
         if not isinstance(value, dict):
-            return {"ok": False, "error": "ReturnType", "where": [],
-                    "detail": f"{entry_point} must return a dict, not {type(value).__name__}"}
-        return {"ok": True, "value": {str(k): _plain(v) for k, v in value.items()}}
+            return {"ok": False, "error": NOT_A_DICT, "lines": []}
+        if len(value) > MAX_FIELDS:
+            return {"ok": False, "error": TOO_MANY_FIELDS, "lines": []}
+        plain = {str(k)[:64]: _plain(v, budget) for k, v in value.items()}
+        if budget[0] < 0:
+            return {"ok": False, "error": TOO_LARGE, "lines": []}
+        return {"ok": True, "value": plain}
     except BaseException as exc:  # the student's exception becomes an error report
-        frames = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
-                  for f in traceback.extract_tb(exc.__traceback__) if f.filename == FILENAME]
-        return {"ok": False, "error": type(exc).__name__, "where": frames[-5:], "detail": None}
+        return {"ok": False, "error": type(exc).__name__[:64], "lines": _submission_lines(exc.__traceback__)}
+
+
+def _submission_lines(tb):
+    """Line numbers of the submission's frames, innermost last (no linecache, no names)."""
+    lines = []
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == FILENAME:
+            lines.append(int(tb.tb_lineno or 0))
+        tb = tb.tb_next
+    return lines[-5:]
 
 
 def _decode(encoded):
@@ -87,19 +107,28 @@ def _decode(encoded):
     return encoded
 
 
-def _plain(value):
-    """Raw values only: numbers and nested lists of numbers, strings, lists of strings."""
+def _plain(value, budget):
+    """Raw values only: numbers and nested lists of numbers, strings, lists of strings. The size is
+    charged to the budget before anything is converted, so a giant array costs no time here."""
     if isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, (set, frozenset)):
-        return sorted(str(v) for v in value)
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        return list(value)
+        budget[0] -= 1 if not isinstance(value, str) else len(value) // 8 + 1
+        return value if not isinstance(value, str) else value[:256]
+    if isinstance(value, (set, frozenset, list, tuple)) and len(value) <= 64 and value \
+            and all(isinstance(v, str) for v in value):
+        budget[0] -= len(value)
+        return sorted(v[:256] for v in value) if isinstance(value, (set, frozenset)) else [v[:256] for v in value]
+    size = getattr(value, "size", None)
+    if isinstance(size, int) and size > budget[0]:
+        budget[0] = -1
+        return None
     array = np.asarray(value)
+    budget[0] -= array.size
+    if budget[0] < 0:
+        return None
     if array.dtype.kind in "iu" and array.ndim == 0:
         return int(array)
     if array.dtype.kind not in "fiub":
-        return f"<{type(value).__name__}>"
+        return None
     return array.astype(np.float64).tolist()
 
 

@@ -3,11 +3,14 @@ builds the seccomp filter, freezes the heap and forks one supervisor per request
 
 Run by path (python -I grader/sandbox/zygote.py --socket PATH); it never imports the grader and
 holds no secret, reference or hidden instance. Per request the supervisor reads the job, enters a
-new PID namespace and forks the job (pid 1 there): fds, rlimits, a per-slot uid, no_new_privs,
-Landlock, seccomp, then the student code. The supervisor enforces the wall clock and the output
-caps and sends back raw bytes; the app decodes and grades them.
+new PID namespace and forks the job (pid 1 there): fds, a private mount namespace whose root is an
+empty tmpfs and a private IPC namespace, rlimits, a per-slot uid, no_new_privs, Landlock, seccomp,
+then the student code. The supervisor enforces the wall clock and the output caps and sends back
+the raw result bytes (base64, so their size on the wire is fixed); the app validates and grades
+them. What the job prints is counted and dropped: no report shows it.
 """
 import argparse
+import base64
 import gc
 import json
 import os
@@ -16,6 +19,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import time
 
 os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
@@ -63,7 +67,7 @@ def _read_exactly(conn, n):
 class Layers:
     """Which layers this machine gives the jobs, probed once at start-up."""
 
-    def __init__(self, mode, disabled=()):
+    def __init__(self, mode, root, disabled=()):
         self.mode = mode
         self.status = {
             "root": os.geteuid() == 0,
@@ -71,6 +75,8 @@ class Layers:
             "seccomp": os.uname().machine == "x86_64",
             "net_namespace": False,
             "pid_namespace": False,
+            "mount_namespace": False,  # an empty tmpfs as the job's root: no host path resolves
+            "ipc_namespace": False,  # SysV IPC private to the job, gone with it
         }
         if self.status["root"]:
             try:
@@ -78,13 +84,15 @@ class Layers:
                 self.status["net_namespace"] = True
             except jail.JailError as exc:
                 self.status["net_namespace_error"] = str(exc)
-            self.status["pid_namespace"] = _probe_pid_namespace()
+            self.status["pid_namespace"] = _probe(lambda: jail.unshare(jail.CLONE_NEWPID))
+            self.status["mount_namespace"] = self.status["ipc_namespace"] = _probe(lambda: jail.enter_empty_root(root))
         for layer in disabled:  # an operator's (or a test's) explicit choice, reported as missing
             self.status[layer] = 0 if layer == "landlock_abi" else False
 
     def missing(self):
         required = {"root": "per-slot uids need root", "net_namespace": "no network namespace",
-                    "pid_namespace": "no PID namespace", "seccomp": "seccomp filter is x86_64 only"}
+                    "pid_namespace": "no PID namespace", "mount_namespace": "no mount namespace (empty root)",
+                    "ipc_namespace": "no IPC namespace", "seccomp": "seccomp filter is x86_64 only"}
         missing = [text for key, text in required.items() if not self.status[key]]
         if self.status["landlock_abi"] < 4:
             missing.append(f"Landlock ABI {self.status['landlock_abi']} < 4")
@@ -96,18 +104,19 @@ class Layers:
         return {"ready": ready, "mode": self.mode, "layers": self.status, "missing": missing}
 
 
-def _probe_pid_namespace():
+def _probe(install):
+    """Whether a layer installs, tried in a throw-away child."""
     pid = os.fork()
     if pid == 0:
         try:
-            jail.unshare(jail.CLONE_NEWPID)
+            install()
             os._exit(0)
-        except jail.JailError:
+        except (jail.JailError, OSError):
             os._exit(1)
     return os.waitpid(pid, 0)[1] == 0
 
 
-def supervise(conn, slot, layers, program, defaults):
+def supervise(conn, slot, layers, program, defaults, root):
     """Per request: read it, run the job in a fresh PID namespace, send back what it produced."""
     conn.settimeout(10)
     request = read_message(conn)
@@ -128,7 +137,8 @@ def supervise(conn, slot, layers, program, defaults):
     if pid == 0:
         os.close(out_r)
         os.close(res_r)
-        runner.run_job(request, limits, FIRST_SLOT_UID + slot, out_w, res_w, program, layers.status, layers.mode)
+        runner.run_job(request, limits, FIRST_SLOT_UID + slot, out_w, res_w, program, layers.status, layers.mode,
+                       root)
     os.close(out_w)
     os.close(res_w)
     outcome = _collect(pid, out_r, res_r, limits, started)
@@ -163,12 +173,15 @@ def _collect(pid, out_r, res_r, limits, started):
     _, wait_status = os.waitpid(pid, 0)
     elapsed = time.monotonic() - started
     exit_code = os.waitstatus_to_exitcode(wait_status)
-    if status is None:
-        status = "ok" if exit_code == 0 else ("cpu-limit" if exit_code == runner.CPU_EXIT else
-                                             "setup-failed" if exit_code == runner.SETUP_EXIT else "crashed")
+    result = bytes(buffers[res_r])
+    jailed = result.startswith(runner.READY)  # written by the runner after the last layer, before any student code
+    if not jailed:
+        status = "setup-failed"
+    elif status is None:
+        status = "ok" if exit_code == 0 else "cpu-limit" if exit_code == runner.CPU_EXIT else "crashed"
     return {"status": status, "exit_code": exit_code, "elapsed_ms": round(elapsed * 1000, 3),
-            "stdout": bytes(buffers[out_r][:limits["output_bytes"]]).decode("utf-8", "replace"),
-            "result": bytes(buffers[res_r]).decode("utf-8", "replace") if status == "ok" else None}
+            "output_bytes": len(buffers[out_r]),
+            "result_b64": base64.b64encode(result[1:]).decode() if status == "ok" else None}
 
 
 def _kill(pid):
@@ -178,7 +191,7 @@ def _kill(pid):
         pass
 
 
-def serve(path, slots, layers, program, defaults, group):
+def serve(path, slots, layers, program, defaults, group, root):
     if os.path.exists(path):
         os.unlink(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -211,7 +224,7 @@ def serve(path, slots, layers, program, defaults, group):
             server.close()
             code = 0
             try:
-                supervise(conn, slot, layers, program, defaults)
+                supervise(conn, slot, layers, program, defaults, root)
             except Exception as exc:  # a supervisor failure ends this request only; say why on stderr
                 print(json.dumps({"event": "supervisor-error", "error": repr(exc)}), file=sys.stderr, flush=True)
                 code = 1
@@ -227,7 +240,8 @@ def main():
     parser.add_argument("--mode", choices=["strict", "weak"], default="strict")
     parser.add_argument("--group", type=int, help="gid that may connect to the socket")
     parser.add_argument("--disable", action="append", default=[],
-                        choices=["root", "landlock_abi", "seccomp", "net_namespace", "pid_namespace"],
+                        choices=["root", "landlock_abi", "seccomp", "net_namespace", "pid_namespace",
+                                 "mount_namespace", "ipc_namespace"],
                         help="treat a layer as missing (strict mode then refuses jobs)")
     parser.add_argument("--wall-s", type=float, default=5.0)
     parser.add_argument("--cpu-s", type=int, default=3)
@@ -241,8 +255,12 @@ def main():
                 "result_bytes": 4 << 20}
     socket_path = os.path.abspath(args.socket)
     os.chdir("/")  # no job starts in the grader's folder
-    layers = Layers(args.mode, args.disable)
-    serve(socket_path, args.slots, layers, jail.seccomp_program(), defaults, args.group)
+    root = tempfile.mkdtemp(prefix="bptt-jail-root-")  # stays empty: each job mounts its own tmpfs on it
+    layers = Layers(args.mode, root, args.disable)
+    try:
+        serve(socket_path, args.slots, layers, jail.seccomp_program(), defaults, args.group, root)
+    finally:
+        os.rmdir(root)
 
 
 if __name__ == "__main__":
