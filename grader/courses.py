@@ -89,6 +89,16 @@ class Placement:
         return self.assignment.late_penalty if self.late and self.assignment else 0.0
 
 
+def check_acting_for(db, principal: Principal, learner: str) -> None:
+    """An instructor key acts only for learners enrolled in its course (or as itself); a course-less
+    instructor key acts for nobody but itself."""
+    if principal.role != "instructor" or learner == f"key:{principal.key_id}":
+        return
+    if principal.course_id is None or db.get(Enrollment, (principal.course_id, learner)) is None:
+        raise Forbidden(f"This instructor key acts only for learners enrolled in its course "
+                        f"({principal.course_id!r}); {learner!r} is not.")
+
+
 def place(db, principal: Principal, learner: str, exercise_id: str, assignment_id: int | None,
           now: datetime | None = None) -> Placement:
     """Find the assignment a submission belongs to and apply its rules: open, due, attempts."""

@@ -32,12 +32,17 @@ KICK_LOCK = threading.Lock()
 
 def check_callback_url(url: str, allow_private: bool) -> str:
     """Refuse non-HTTP(S) URLs and, unless allowed, hosts that resolve to private or loopback addresses."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when out of range (http://127.0.0.1:99999/)
+    except ValueError:
+        raise InvalidRequest("callback_url is not a valid URL (its port must be 1 to 65535).",
+                             errors={"callback_url": ["not a valid URL"]}) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidRequest("callback_url must be an http(s) URL.", errors={"callback_url": ["not an http(s) URL"]})
     if not allow_private:
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+            addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port or 443)}
         except OSError as exc:
             raise InvalidRequest(f"callback_url's host does not resolve ({exc}).",
                                  errors={"callback_url": ["unresolvable"]}) from exc

@@ -64,7 +64,7 @@ def gradescope_command(exercise_id, submission, results_path, scale, visibility)
     source, note = find_source(submission, exercise.info["entry_point"])
     started = time.monotonic()
     try:
-        report = service.grade_code_submission(ctx, exercise, f"gradescope:{submission.name}", source)
+        report = service.grade_code_submission(ctx, exercise, source, service.draw_seeds(ctx))
     except GraderError as exc:  # the sandbox is down: say so in results.json rather than crash the harness
         raise click.ClickException(f"{exc.title}: {exc.detail}") from exc
     payload = results(report, scale, visibility, note, time.monotonic() - started)

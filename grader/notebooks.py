@@ -13,6 +13,8 @@ def to_source(notebook) -> tuple[str, str]:
             notebook = json.loads(notebook)
         except ValueError as exc:
             raise InvalidRequest(f"The notebook is not valid JSON ({exc}).") from exc
+        except RecursionError:
+            raise InvalidRequest("The notebook is nested too deeply to be a Jupyter notebook.") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise InvalidRequest("The notebook has no list of cells (nbformat 4 expected).")
@@ -21,7 +23,12 @@ def to_source(notebook) -> tuple[str, str]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         text = cell.get("source", "")
-        lines = "".join(text).splitlines() if isinstance(text, list) else str(text).splitlines()
+        if isinstance(text, list) and all(isinstance(line, str) for line in text):
+            text = "".join(text)
+        if not isinstance(text, str):
+            raise InvalidRequest("A code cell's source must be a string or a list of strings (nbformat 4).",
+                                 errors={"notebook": ["a code cell's source is neither a string nor a list of strings"]})
+        lines = text.splitlines()
         for line in lines:
             if line.lstrip().startswith(("%", "!")):
                 stripped += 1

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from grader.auth import Principal
 from grader.grading.numeric import grade_numeric
-from grader.service import Context, find_exercise, grade_code_submission, record
+from grader.service import Context, find_exercise, grade_code_submission, legacy_seeds, record
 from grader.storage.models import Submission
 
 
@@ -25,7 +25,8 @@ def regrade(db, ctx: Context, principal: Principal, exercise_id: str, course_id:
         if row.kind == "numeric":
             report = grade_numeric(exercise, exercise.instance(row.seed), row.answer)
         else:
-            report = grade_code_submission(ctx, exercise, row.learner, row.source)
+            seeds = row.hidden_seeds or legacy_seeds(ctx, exercise, row.learner)  # the same hidden instances
+            report = grade_code_submission(ctx, exercise, row.source, seeds)
         penalty = row.assignment.late_penalty if (row.late and row.assignment_id) else 0.0
         row.history = [*(row.history or []), old]
         row.exercise_version = exercise.version

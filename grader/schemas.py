@@ -1,6 +1,8 @@
 """marshmallow schemas at the HTTP edge: requests, the catalog, instances, reports, problems."""
 from __future__ import annotations
 
+import math
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from grader.grading.report import Verdict
@@ -102,6 +104,15 @@ class SubmissionRequestSchema(StrictSchema):
     learner = fields.String(validate=LEARNER, metadata={"description": "admin and instructor keys only"})
 
 
+class TwoDigits(fields.Float):
+    """A float shown with 2 significant digits: enough to learn from, useless as an exact oracle
+    (probing a part with unit vectors and reading full-precision errors would solve it)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        value = super()._serialize(value, attr, obj, **kwargs)
+        return value if value is None or not math.isfinite(value) else float(f"{value:.2g}")
+
+
 class LocationSchema(Schema):
     index = fields.List(fields.Integer())
     time_step = fields.Integer(allow_none=True)
@@ -110,7 +121,7 @@ class LocationSchema(Schema):
 class RelationSchema(Schema):
     kind = fields.String()
     detail = fields.String()
-    factor = fields.Float(allow_none=True)
+    factor = TwoDigits(allow_none=True)
     time_steps = fields.List(fields.Integer(), allow_none=True)
 
 
@@ -119,7 +130,7 @@ class PartSchema(Schema):
     verdict = fields.String(validate=validate.OneOf([v.value for v in Verdict]))
     score = fields.Float()
     max_score = fields.Float()
-    relative_error = fields.Float(allow_none=True)
+    relative_error = TwoDigits(allow_none=True, metadata={"description": "2 significant digits"})
     location = fields.Nested(LocationSchema, allow_none=True)
     message = fields.String()
     misconceptions = fields.List(fields.String())

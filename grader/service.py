@@ -1,17 +1,18 @@
 """Use cases behind the views: issue an instance, grade and store a submission, read submissions."""
 from __future__ import annotations
 
-import uuid
 import hashlib
 import json
+import secrets
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from grader import courses, delivery, metrics, notebooks, ratelimit, tokens
+from grader import courses, delivery, fairshare, metrics, notebooks, ratelimit, tokens
 from grader.lti import passback
 from grader.auth import Principal, acting_learner, may_read
 from grader.catalog import Exercise
@@ -99,6 +100,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
         raise InvalidRequest(f"{exercise.id} accepts {' and '.join(exercise.info['kinds'])} submissions, "
                              f"not {body['kind']}.", errors={"kind": ["not accepted by this exercise"]})
     learner = acting_learner(principal, body.get("learner"))
+    courses.check_acting_for(db, principal, learner)
     _require_fields(body)
     placement = courses.place(db, principal, learner, exercise.id, body.get("assignment_id"))
     if body.get("callback_url"):
@@ -109,7 +111,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
                      course_id=placement.course_id, late=placement.late,
                      assignment_id=placement.assignment.id if placement.assignment else None,
                      idempotency_key=idempotency_key, request_sha256=digest, callback_url=body.get("callback_url"))
-    report = _grade(ctx, exercise, learner, body, row)
+    report = _grade(db, ctx, exercise, learner, body, row)
     record(row, report, placement.penalty)
     queued = report.verdict is Verdict.PENDING
     try:
@@ -168,7 +170,7 @@ def _require_fields(body):
         raise InvalidRequest(f"A {body['kind']} submission needs {' and '.join(needed)}.", errors=missing)
 
 
-def _grade(ctx, exercise, learner, body, row):
+def _grade(db, ctx, exercise, learner, body, row):
     if body["kind"] == "numeric":
         claim = tokens.verify(ctx.secret, body["instance_token"], learner=learner, max_age=ctx.token_max_age)
         if (claim.exercise_id, claim.version) != (exercise.id, exercise.version):
@@ -184,7 +186,12 @@ def _grade(ctx, exercise, learner, body, row):
             return early
         ctx.queue.ensure_room()
         return tasks_pending(exercise)
-    report = grade_code_submission(ctx, exercise, learner, body["source"], request_id=ctx.request_id())
+    early = code.static_report(exercise, body["source"])
+    if early is not None:
+        return early
+    row.hidden_seeds = draw_seeds(ctx)
+    with fairshare.one_job_per_learner(db, learner, float(sandbox_limits(ctx, exercise)["wall_s"])):
+        report = grade_code_submission(ctx, exercise, body["source"], row.hidden_seeds, request_id=ctx.request_id())
     if body.get("notebook_notes"):
         report = replace(report, message=f"{report.message} ({body['notebook_notes']})".strip())
     return report
@@ -218,18 +225,32 @@ def wait_for_grade(db, submission_id: str, seconds: float) -> dict:
         time.sleep(0.05)
 
 
-def grade_code_submission(ctx: Context, exercise: Exercise, learner: str, source: str, request_id=None):
-    """Static checks, then the hidden instances (seeds the learner never sees) in the sandbox."""
+def draw_seeds(ctx: Context) -> list[int]:
+    """Seeds of a code submission's hidden instances: fresh for every submission, so inputs that a
+    job manages to learn are of no use to the next one; stored with the submission for replay."""
+    return [secrets.randbits(62) for _ in range(ctx.code_instances)]
+
+
+def legacy_seeds(ctx: Context, exercise: Exercise, learner: str) -> list[int]:
+    """The per-learner seeds that submissions stored before hidden_seeds existed were graded on."""
+    return [tokens.derive_seed(ctx.secret, exercise.id, exercise.version, learner, -(k + 1))
+            for k in range(ctx.code_instances)]
+
+
+def sandbox_limits(ctx: Context, exercise: Exercise) -> dict:
+    return {**ctx.sandbox_limits, **exercise.info.get("limits", {})}
+
+
+def grade_code_submission(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None):
+    """Static checks, then the hidden instances of these seeds (never shown) in the sandbox."""
     early = code.static_report(exercise, source)
     if early is not None:
         return early
     if ctx.sandbox is None:
         raise Unavailable("Code submissions need the sandbox, and none is configured.")
-    seeds = [tokens.derive_seed(ctx.secret, exercise.id, exercise.version, learner, -(k + 1))
-             for k in range(ctx.code_instances)]
     regular = [exercise.instance(seed) for seed in seeds]
     edges = exercise.edge_instances(seeds[0])
-    limits = {**ctx.sandbox_limits, **exercise.info.get("limits", {})}
+    limits = sandbox_limits(ctx, exercise)
     try:
         with metrics.timed_grading(exercise.id, "code"):
             outcome = ctx.sandbox.run(source, exercise.info["entry_point"], [i.params for i in regular + edges],

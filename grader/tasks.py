@@ -91,11 +91,13 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
     if row.grading_attempts > app.config["GRADING_MAX_ATTEMPTS"]:
         report = _given_up(exercise, row.grading_attempts - 1)
     else:
-        report = service.grade_code_submission(ctx, exercise, row.learner, row.source, request_id=request_id)
+        row.hidden_seeds = row.hidden_seeds or service.draw_seeds(ctx)
+        report = service.grade_code_submission(ctx, exercise, row.source, row.hidden_seeds, request_id=request_id)
     service.record(row, report, penalty)
     written = db.execute(update(Submission).where(Submission.id == submission_id, Submission.verdict == "pending")
                          .values(verdict=row.verdict, score=row.score, max_score=row.max_score,
-                                 final_score=row.final_score, report=row.report, graded_at=utcnow())
+                                 final_score=row.final_score, report=row.report, graded_at=utcnow(),
+                                 hidden_seeds=row.hidden_seeds)
                          .execution_options(synchronize_session=False)).rowcount
     owed = service.schedule_deliveries(db, row) if written else 0
     db.commit()

@@ -44,7 +44,7 @@ def test_ladder_rungs_make_the_answer_invalid(value, needle):
 def test_extra_fields_are_named():
     report = grade(dW_xh=[[0.0]])
     assert report.verdict == "invalid"
-    assert "Unknown answer field 'dW_xh'" in report.parts[0].message
+    assert "Unknown answer field(s) 'dW_xh'" in report.parts[0].message
 
 
 def test_transposed_shape_is_a_convention_mismatch():
@@ -146,7 +146,7 @@ def test_multi_select_partial_credit(picked, score, verdict):
         assert "'larger-learning-rate' does not help" in remedies.message
 
 
-@pytest.mark.parametrize("value, needle", [(["nope"], "unknown options"), (["gated-units"] * 2, "twice"),
+@pytest.mark.parametrize("value, needle", [(["nope"], "unknown option(s)"), (["gated-units"] * 2, "twice"),
                                            ("gated-units", "list of option ids")])
 def test_multi_select_ladder(value, needle):
     report = grade_numeric(REMEDIES, REMEDY_INSTANCE, {**answer_json(REMEDY_INSTANCE.answer), "remedies": value})

@@ -6,7 +6,7 @@ from grader.delivery import delivery_states
 from grader.api.base import ApiBlueprint
 from grader.api.catalog import context
 from grader.auth import create_key, may_read, require, require_course
-from grader.problems import NotFound
+from grader.problems import Forbidden, NotFound
 from grader.schemas import (AssignmentInSchema, AssignmentSchema, CourseSchema, EnrollInSchema, EnrollOutSchema,
                             GradebookQuerySchema, GradebookRowSchema, KeySchema, RegradeQuerySchema,
                             RegradeSchema, StatsQuerySchema, StatsSchema)
@@ -134,6 +134,8 @@ def exercise_stats(query, exercise_id):
     """Class analytics: attempts, score distribution, first-try correct rate, misconceptions by learners."""
     course_id = query.get("course_id")
     if g.principal.role == "instructor":
+        if g.principal.course_id is None:  # a course-less instructor key sees no course's statistics
+            raise Forbidden("This instructor key is bound to no course, so it reads no course's statistics.")
         course_id = course_id or g.principal.course_id
         require_course(g.principal, course_id)
     return gradebook.stats(db(), service.find_exercise(context(), exercise_id), course_id)

@@ -35,7 +35,7 @@ def _scale(expected, actual, scales):
     if abs(factor + 1.0) <= RELATION_RTOL:
         return Relation(kind="sign", factor=-1.0, detail="It is the reference with the sign flipped.")
     name = _name_factor(factor, scales)
-    shown = f"{factor:.6g}" + (f" (= {name})" if name else "")
+    shown = f"{factor:.2g}" + (f" (= {name})" if name else "")  # 2 digits: no oracle
     return Relation(kind="scale", factor=factor, detail=f"It is {shown} times the reference.")
 
 

@@ -13,6 +13,7 @@ from grader.grading.report import MisconceptionMatch, PartResult, Report, Verdic
 
 DIAGNOSIS_RTOL = 1e-6  # an answer this close to a variant's part is that mistake
 TRANSPOSED = "transposed-convention"
+UNKNOWN_SHOWN = 5  # unknown answer fields named in a report
 
 
 def grade_numeric(exercise: Exercise, instance: Instance, answer: dict) -> Report:
@@ -51,9 +52,13 @@ def _read(part, value, expected):
 
 def _invalid_parts(exercise, instance, answer, rungs) -> list[PartResult]:
     names = [p.name for p in exercise.parts]
-    invalid = [PartResult(name=name, verdict=Verdict.INVALID, score=0.0, max_score=0.0,
-                          message=f"Unknown answer field {name!r}; the fields are {', '.join(names)}.")
-               for name in sorted(set(answer) - set(names))]
+    unknown = sorted(set(answer) - set(names))
+    invalid = []
+    if unknown:  # one entry naming a handful, however many were sent: a report's size stays bounded
+        shown = ", ".join(repr(name[:40]) for name in unknown[:UNKNOWN_SHOWN])
+        more = f" and {len(unknown) - UNKNOWN_SHOWN} more" if len(unknown) > UNKNOWN_SHOWN else ""
+        invalid.append(PartResult(name="unknown fields", verdict=Verdict.INVALID, score=0.0, max_score=0.0,
+                                  message=f"Unknown answer field(s) {shown}{more}; the fields are {', '.join(names)}."))
     for part in exercise.parts:
         if part.name not in answer:
             what = (f"an array of shape {fmt_shape(np.shape(instance.answer[part.name]))}" if part.kind == ARRAY
@@ -110,7 +115,7 @@ def _wrong_array(part, instance, expected, actual, error, slugs, transposed) -> 
     relation = None if slugs else find_relation(expected=expected, actual=actual, rtol=part.rtol,
                                                 scales=instance.scales, time_axis=part.time_axis,
                                                 first_step=first_step)
-    message = f"{part.name} differs from the reference: relative error {error:.3g}."
+    message = f"{part.name} differs from the reference: relative error {error:.2g}."
     location = locate(expected=expected, actual=actual, time_axis=part.time_axis, first_step=first_step)
     if transposed:
         message = (f"{part.name} has the transposed shape {fmt_shape(actual.shape[:-2] + actual.shape[:-3:-1])}"

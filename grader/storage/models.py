@@ -99,7 +99,19 @@ class Submission(Base):
     grading_attempts: Mapped[int] = mapped_column(Integer, default=0)  # queued grading: deliveries so far
     callback_url: Mapped[str | None] = mapped_column(String(2000))  # the report is POSTed here when graded
     graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # code: the seeds of the hidden instances, drawn fresh for this submission (never shown; replayed by regrades)
+    hidden_seeds: Mapped[list | None] = mapped_column(JSON)
     assignment: Mapped[Assignment | None] = relationship(lazy="select")
+
+
+class CodeJob(Base):
+    """A learner's code job in flight (in-process grading): one at a time per learner. A row past
+    expires_at was left by a worker that died and may be taken over."""
+
+    __tablename__ = "code_jobs"
+
+    learner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds
 
 
 class RateCounter(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+from urllib.parse import urlsplit
 
 import markdown
 import numpy as np
@@ -47,9 +48,20 @@ def login():
             flash("That key is unknown or revoked. Paste the whole key, starting with bptt_.", "error")
             return render_template("login.html"), 401
         log_in(key.id)
-        target = request.args.get("next") or url_for("pages.catalog")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("pages.catalog"))
+        target = request.args.get("next", "")
+        return redirect(target if is_local_path(target) else url_for("pages.catalog"))
     return render_template("login.html")
+
+
+def is_local_path(target: str) -> bool:
+    """Only a path on this site: one leading slash, no scheme, no authority, no backslash, no
+    control character or space (browsers drop tabs and newlines, so '/\t/evil' would become '//evil')."""
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    if any(ord(c) < 0x21 or ord(c) == 0x7F or c == "\\" for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def _key_from(text: str):
