@@ -6,9 +6,12 @@ import shutil
 import tempfile
 
 bind = os.environ.get("GRADER_BIND", "127.0.0.1:8000")
-# sync workers: grading is CPU-bound numpy plus one fsync; two per core keeps both cores busy while
-# one worker waits on the disk or on the sandbox
+# gthread workers: grading is CPU-bound numpy plus one fsync, but a code submission waits on the
+# sandbox for up to its wall clock; with threads that wait holds one thread, not the whole worker
+# (bench/fairness.py measures both models). Two workers per core keep both cores busy.
 workers = int(os.environ.get("WEB_WORKERS", 2 * multiprocessing.cpu_count()))
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("WEB_THREADS", 8))
 _limits = json.loads(os.environ.get("GRADER_SANDBOX_LIMITS", '{"wall_s": 5.0}'))
 _wait = float(os.environ.get("GRADER_QUEUE_WAIT_MAX_S", 30))
 # a request may run one sandbox job in-process (wall_s) or wait for a queued grade (?wait=): never

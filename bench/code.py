@@ -39,18 +39,19 @@ def service_run(args, workdir, source):
     full_env = {**os.environ, **env}
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "init-db"], cwd=ROOT, env=full_env, check=True,
                    capture_output=True)
-    key = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "create-key", "--role", "learner",
-                          "--learner", "bench"], cwd=ROOT, env=full_env, check=True, capture_output=True,
-                         text=True).stdout.strip().splitlines()[-1]
+    # one learner per client: a learner has one code job in flight at a time (fair share)
+    keys = [subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "create-key", "--role", "learner",
+                            "--learner", f"bench-{k}"], cwd=ROOT, env=full_env, check=True, capture_output=True,
+                           text=True).stdout.strip().splitlines()[-1] for k in range(4)]
     zygote = subprocess.Popen([sys.executable, "-I", str(ROOT / "grader/sandbox/zygote.py"), "--socket",
                                env["GRADER_SANDBOX_SOCKET"], "--slots", "4"], env={}, stdout=subprocess.PIPE, text=True)
     layers = json.loads(zygote.stdout.readline())
     port = free_port()
     web = start("wsgi:app", port, args.workers, env)
     body = json.dumps({"exercise_id": "tanh-rnn-bptt", "kind": "code", "source": source})
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
-    def submit(conn):
+    def submit(conn, k=0):
+        headers = {"Authorization": f"Bearer {keys[k]}", "Content-Type": "application/json"}
         conn.request("POST", "/api/v1/submissions", body=body, headers=headers)
         reply = json.loads(conn.getresponse().read())
         assert reply["verdict"] == "correct" and len(reply["instances"]) == 5, reply.get("message")
@@ -80,7 +81,7 @@ def concurrent(port, submit, seconds, clients=4):
     def worker(k):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while time.perf_counter() < stop_at:
-            submit(conn)
+            submit(conn, k)
             counts[k] += 1
         conn.close()
 

@@ -36,9 +36,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(app, port, workers, env):
+def start(app, port, workers, env, extra=()):
+    """gunicorn on 127.0.0.1:port; extra: more gunicorn options (e.g. a worker class)."""
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-           "--log-level", "warning", app]
+           "--log-level", "warning", *extra, app]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
     deadline = time.time() + 30
     while time.time() < deadline:

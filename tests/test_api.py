@@ -109,15 +109,23 @@ def test_learners_see_only_their_own_submissions(app, client, alice, admin, make
     assert client.get(f"/api/v1/submissions/{mine['id']}", headers=make_key("instructor")).status_code == 404
 
 
-def test_trusted_keys_act_for_a_named_learner(client, make_key, fetch_instance):
-    instructor = make_key("instructor")
-    response = client.post("/api/v1/exercises/linear-bptt/instances", json={"learner": "carol"},
-                           headers=instructor)
-    instance = response.json["instance"]
-    assert instance["learner"] == "carol"
-    body = {"exercise_id": "linear-bptt", "kind": "numeric", "instance_token": instance["token"],
-            "answer": {}, "learner": "carol"}
-    assert client.post("/api/v1/submissions", json=body, headers=instructor).json["learner"] == "carol"
+def test_trusted_keys_act_for_a_named_learner(client, make_key, admin):
+    """Admins act for any learner; an instructor only for learners enrolled in its course (issue 11)."""
+    assert client.post("/api/v1/courses", json={"id": "k1", "title": "K"}, headers=admin).status_code == 201
+    instructor = {"Authorization": f"Bearer {client.post('/api/v1/courses/k1/instructors', headers=admin).json['key']}"}
+    client.post("/api/v1/courses/k1/learners", json={"learners": ["carol"]}, headers=instructor)
+    for headers, learner in ((admin, "zoe"), (instructor, "carol")):
+        response = client.post("/api/v1/exercises/linear-bptt/instances", json={"learner": learner}, headers=headers)
+        instance = response.json["instance"]
+        assert instance["learner"] == learner
+        body = {"exercise_id": "linear-bptt", "kind": "numeric", "instance_token": instance["token"],
+                "answer": {}, "learner": learner}
+        assert client.post("/api/v1/submissions", json=body, headers=headers).json["learner"] == learner
+    lone = make_key("instructor")
+    token = client.post("/api/v1/exercises/linear-bptt/instances", json={"learner": "carol"},
+                        headers=lone).json["instance"]["token"]
+    body = {"exercise_id": "linear-bptt", "kind": "numeric", "instance_token": token, "answer": {}, "learner": "carol"}
+    assert client.post("/api/v1/submissions", json=body, headers=lone).status_code == 403
 
 
 def test_admin_creates_keys_through_the_api(client, admin):

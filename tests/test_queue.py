@@ -120,6 +120,7 @@ def test_wait_returns_the_graded_report(cluster, zygote):
     conn = http.client.HTTPConnection("127.0.0.1", cluster["ports"][0], timeout=10)
     conn.request("GET", "/metrics")
     text = conn.getresponse().read().decode()
+    conn.close()  # gthread workers keep the connection alive
     assert "grader_queue_depth" in text and "grader_http_requests_total" in text
 
 

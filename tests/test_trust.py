@@ -53,7 +53,9 @@ def test_a_regrade_replays_the_stored_hidden_instances(app, client, zygote, alic
         "\n\ndef rnn_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):\n"
         "    answer = _right(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y)\n"
         "    return answer if W_hh[0, 0] > 0 else {k: 0 * v for k, v in answer.items()}\n")
-    before = [submit_code("tanh-rnn-bptt", source, alice).json for _ in range(3)]
+    responses = [submit_code("tanh-rnn-bptt", source, alice) for _ in range(3)]
+    assert [r.status_code for r in responses] == [201] * 3, [r.json for r in responses]
+    before = [r.json for r in responses]
     with app.app_context():
         db = storage.session(app)
         db.execute(update(Submission).values(exercise_version=0))
