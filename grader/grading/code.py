@@ -27,7 +27,7 @@ def static_report(exercise: Exercise, source: str) -> Report | None:
     """An `invalid` report for a syntax error, a missing entry point or a forbidden import."""
     entry = exercise.info["entry_point"]
     try:
-        tree = ast.parse(source)
+        tree = results.parse_source(source)
     except SyntaxError as exc:
         return _invalid(exercise, "source", f"Syntax error at line {exc.lineno}: {exc.msg}.")
     except (RecursionError, MemoryError, ValueError):  # 6000 chained '+', 20 000 unary minus, NUL bytes

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import threading
 from dataclasses import dataclass
 from numbers import Real
 
@@ -21,6 +22,17 @@ MAX_INTEGER = 2 ** 63
 KNOWN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
                              if isinstance(value, type) and issubclass(value, BaseException)) | {"LinAlgError"}
 TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT = "result-too-large", "too-many-fields", "not-a-dict"  # runner.py's markers
+
+
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_source(source: str) -> ast.Module:
+    """ast.parse, one thread at a time: CPython 3.11's AST constructor keeps its recursion depth in
+    shared state, and concurrent parses in gthread workers fail with 'AST constructor recursion
+    depth mismatch' (CPython gh-106905)."""
+    with _PARSE_LOCK:
+        return ast.parse(source)
 
 
 class Malformed(ValueError):
@@ -117,7 +129,7 @@ def source_frames(source: str, lines) -> list[str]:
 
 def _function_spans(source: str) -> list[tuple[str, int, int]]:
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     return [(node.name, node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
