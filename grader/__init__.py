@@ -14,14 +14,15 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.update(test_config)
 
-    from grader import (api, catalog, cli, delivery, errors, logs, lti, metrics, sandbox, service, storage, tasks,
-                        tokens, web)
+    from grader import (api, catalog, cli, delivery, errors, guards, logs, lti, metrics, sandbox, service, storage,
+                        tasks, tokens, web)
 
     if not app.config["SECRET_KEY"]:
         # development secret: made once in the instance folder, never committed
         app.config["SECRET_KEY"] = tokens.load_or_create_secret(app.instance_path)
     logs.init_app(app)
     errors.init_app(app)
+    guards.init_app(app)
     storage.init_app(app)
     catalog.init_app(app)
     sandbox.init_app(app)

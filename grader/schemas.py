@@ -8,6 +8,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from grader.grading.report import Verdict
 
 LEARNER = validate.Length(min=1, max=200)
+ROW_ID = validate.Range(min=1, max=2 ** 31 - 1)  # fits an INTEGER column on every backend
 
 
 class StrictSchema(Schema):
@@ -99,18 +100,19 @@ class SubmissionRequestSchema(StrictSchema):
     notebook = fields.Raw(metadata={"description": "a Jupyter notebook (nbformat 4) instead of source"})
     callback_url = fields.Url(require_tld=False, validate=validate.Length(max=2000), metadata={
         "description": "the graded report is POSTed here, signed per Standard Webhooks"})
-    assignment_id = fields.Integer(metadata={"description": "default: the only assignment of the exercise in "
-                                                          "the key's course"})
+    assignment_id = fields.Integer(validate=ROW_ID, metadata={
+        "description": "default: the only assignment of the exercise in the key's course"})
     learner = fields.String(validate=LEARNER, metadata={"description": "admin and instructor keys only"})
 
 
 class TwoDigits(fields.Float):
     """A float shown with 2 significant digits: enough to learn from, useless as an exact oracle
-    (probing a part with unit vectors and reading full-precision errors would solve it)."""
+    (probing a part with unit vectors and reading full-precision errors would solve it). Never
+    NaN or infinite: those are null (reports are strict JSON on every backend)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         value = super()._serialize(value, attr, obj, **kwargs)
-        return value if value is None or not math.isfinite(value) else float(f"{value:.2g}")
+        return None if value is None or not math.isfinite(value) else float(f"{value:.2g}")
 
 
 class LocationSchema(Schema):
@@ -235,7 +237,7 @@ class AssignmentInSchema(StrictSchema):
     title = fields.String(validate=validate.Length(max=200))
     opens_at = fields.AwareDateTime(allow_none=True, load_default=None)
     due_at = fields.AwareDateTime(allow_none=True, load_default=None)
-    max_attempts = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    max_attempts = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=10_000))
     late_policy = fields.String(load_default="refuse", validate=validate.OneOf(["refuse", "penalty"]))
     late_penalty = fields.Float(load_default=0.0, validate=validate.Range(min=0.0, max=1.0))
     scoring = fields.String(load_default="best", validate=validate.OneOf(["best", "last"]))

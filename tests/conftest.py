@@ -139,3 +139,17 @@ def fresh_postgres_database(prefix="bptt_test"):
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend_app(request, tmp_path):
+    """An app on a fresh database of each backend (PostgreSQL: a new database, dropped after)."""
+    if request.param == "sqlite":
+        yield create_app({"TESTING": True, "SECRET_KEY": "s", "DATABASE_URL": f"sqlite:///{tmp_path}/g.sqlite"})
+        return
+    if not postgres_reachable():
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (trust auth, user postgres)")
+    with fresh_postgres_database() as url:
+        app = create_app({"TESTING": True, "SECRET_KEY": "s", "DATABASE_URL": url})
+        yield app
+        storage.engine_of(app).dispose()

@@ -4,21 +4,6 @@ import pytest
 from sqlalchemy import inspect
 
 from grader import auth, create_app, storage
-from tests.conftest import fresh_postgres_database, postgres_reachable
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def backend_app(request, tmp_path):
-    """An app on a fresh database of each backend (PostgreSQL: a new database, dropped after)."""
-    if request.param == "sqlite":
-        yield create_app({"TESTING": True, "SECRET_KEY": "s", "DATABASE_URL": f"sqlite:///{tmp_path}/g.sqlite"})
-        return
-    if not postgres_reachable():
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (trust auth, user postgres)")
-    with fresh_postgres_database() as url:
-        app = create_app({"TESTING": True, "SECRET_KEY": "s", "DATABASE_URL": url})
-        yield app
-        storage.engine_of(app).dispose()
-
 
 def test_migrations_create_the_schema_and_upgrade_is_idempotent(backend_app):
     storage.upgrade(backend_app)

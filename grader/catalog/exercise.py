@@ -98,8 +98,10 @@ class Instance:
 
 
 def relative_error(actual, expected):
-    """||actual - expected||_F / max(||expected||_F, 1e-300); shapes must agree."""
-    return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300))
+    """||actual - expected||_F / max(||expected||_F, 1e-300); shapes must agree. Infinite when a huge
+    (finite) answer overflows the norm: the callers describe that in words."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300))
 
 
 def slug_of(variant_key: str) -> str:

@@ -30,6 +30,8 @@ def _scale(expected, actual, scales):
     if denominator == 0.0:
         return None
     factor = float(np.sum(actual * expected)) / denominator
+    if not np.isfinite(factor):  # an overflowing answer: no factor worth naming
+        return None
     if abs(factor - 1.0) <= RELATION_RTOL or relative_error(factor * expected, actual) > RELATION_RTOL:
         return None
     if abs(factor + 1.0) <= RELATION_RTOL:

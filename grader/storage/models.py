@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from grader.storage.types import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -27,8 +29,8 @@ class ApiKey(Base):
     learner: Mapped[str | None] = mapped_column(String(200))
     label: Mapped[str | None] = mapped_column(String(200))
     course_id: Mapped[str | None] = mapped_column(ForeignKey("courses.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Course(Base):
@@ -36,7 +38,7 @@ class Course(Base):
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Enrollment(Base):
@@ -46,7 +48,7 @@ class Enrollment(Base):
 
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"), primary_key=True)
     learner: Mapped[str] = mapped_column(String(200), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Assignment(Base):
@@ -58,13 +60,13 @@ class Assignment(Base):
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"))
     exercise_id: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
-    opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     max_attempts: Mapped[int | None] = mapped_column(Integer)
     late_policy: Mapped[str] = mapped_column(String(16), default="refuse")
     late_penalty: Mapped[float] = mapped_column(Float, default=0.0)
     scoring: Mapped[str] = mapped_column(String(8), default="best")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Submission(Base):
@@ -88,7 +90,7 @@ class Submission(Base):
     score: Mapped[float] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float)
     report: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     course_id: Mapped[str | None] = mapped_column(ForeignKey("courses.id"))
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -98,7 +100,7 @@ class Submission(Base):
     history: Mapped[list | None] = mapped_column(JSON)  # earlier reports, kept by regrades
     grading_attempts: Mapped[int] = mapped_column(Integer, default=0)  # queued grading: deliveries so far
     callback_url: Mapped[str | None] = mapped_column(String(2000))  # the report is POSTed here when graded
-    graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # code: the seeds of the hidden instances, drawn fresh for this submission (never shown; replayed by regrades)
     hidden_seeds: Mapped[list | None] = mapped_column(JSON)
     assignment: Mapped[Assignment | None] = relationship(lazy="select")
@@ -139,10 +141,10 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, delivered, failed
     last_error: Mapped[str | None] = mapped_column(Text)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LtiRegistration(Base):
@@ -159,7 +161,7 @@ class LtiRegistration(Base):
     key_set_url: Mapped[str] = mapped_column(String(2000))
     deployment_ids: Mapped[list] = mapped_column(JSON)
     audience: Mapped[str | None] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LtiLink(Base):
@@ -177,7 +179,7 @@ class LtiLink(Base):
     user_sub: Mapped[str] = mapped_column(String(500))
     lineitem_url: Mapped[str | None] = mapped_column(String(2000))
     scopes: Mapped[list] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LtiLaunchData(Base):
@@ -187,4 +189,4 @@ class LtiLaunchData(Base):
 
     key: Mapped[str] = mapped_column(String(500), primary_key=True)
     value: Mapped[dict | list | str | bool | None] = mapped_column(JSON)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
