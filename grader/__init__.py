@@ -32,9 +32,9 @@ def create_app(test_config=None):
         catalog=catalog.get_catalog(app), secret=app.config["SECRET_KEY"],
         token_max_age=app.config["TOKEN_MAX_AGE_S"], sandbox=sandbox.client_of(app),
         sandbox_limits=app.config["SANDBOX_LIMITS"], code_instances=app.config["CODE_INSTANCES"],
-        rate_limits=app.config["RATE_LIMITS"], queue=app.extensions.get(tasks.EXTENSION),
+        rate_limits=dict(app.config["RATE_LIMITS"]), queue=app.extensions.get(tasks.EXTENSION),
         request_id=logs.current_request_id, allow_private_callbacks=app.config["WEBHOOK_ALLOW_PRIVATE"],
-        kick_deliveries=lambda: delivery.kick(app))
+        kick_deliveries=lambda: delivery.kick(app), pending_stale_s=float(app.config["QUEUE_SWEEP_AFTER_S"]))
     api.init_app(app)
     web.init_app(app)
     lti.init_app(app)

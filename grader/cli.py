@@ -108,6 +108,18 @@ def deliver_command():
     click.echo(f"{delivery.deliver_due(current_app, limit=10_000)} deliveries attempted")
 
 
+@click.command("sweep-pending")
+@click.option("--older-than", "older_than_s", type=float, default=None,
+              help="seconds a submission may stay pending (default GRADER_QUEUE_SWEEP_AFTER_S)")
+@with_appcontext
+def sweep_pending_command(older_than_s):
+    """Enqueue again the code submissions left pending (queued grading only)."""
+    from grader import tasks
+    if tasks.EXTENSION not in current_app.extensions:
+        raise click.ClickException("No queue is configured (GRADER_QUEUE_URL): nothing is ever pending.")
+    click.echo(f"{tasks.sweep_pending(current_app, older_than_s)} pending submissions enqueued again")
+
+
 @click.command("lti-register")
 @click.option("--issuer", required=True)
 @click.option("--client-id", required=True)
@@ -131,6 +143,7 @@ def init_app(app) -> None:
     app.cli.add_command(webhook_secret_command)
     app.cli.add_command(gradescope.gradescope_command)
     app.cli.add_command(deliver_command)
+    app.cli.add_command(sweep_pending_command)
     app.cli.add_command(create_course_command)
     app.cli.add_command(add_learners_command)
     app.cli.add_command(batch.grade_batch_command)

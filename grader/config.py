@@ -48,6 +48,10 @@ class DefaultConfig:
     GRADING_MAX_ATTEMPTS = 3
     # Seconds after which Redis hands an unacknowledged task (its worker died) to another worker
     QUEUE_VISIBILITY_TIMEOUT_S = 120
+    # pending submissions older than this are enqueued again (by the beat schedule every
+    # QUEUE_SWEEP_EVERY_S, by `flask sweep-pending`, and when a client retries with its Idempotency-Key)
+    QUEUE_SWEEP_AFTER_S = 600
+    QUEUE_SWEEP_EVERY_S = 60
     # Webhooks: the whsec_ signing secret (None: derived from SECRET_KEY; `flask webhook-secret` shows it)
     WEBHOOK_SECRET = None
     # Allow callback URLs on private and loopback addresses (off: no SSRF into the service's network)

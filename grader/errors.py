@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, json, request
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as TimeoutError_
 from werkzeug.exceptions import HTTPException
 
 from grader.problems import GraderError
@@ -46,6 +48,16 @@ def handle_http_exception(error: HTTPException):
     return problem(error.code or 500, error.name, detail, errors=errors, headers=headers)
 
 
+def handle_storage_unavailable(error: SQLAlchemyError):
+    """Storage that cannot take the request now (a full disk, a lost or refused connection, a busy
+    database): 503 with Retry-After, nothing half-stored (the session is rolled back at teardown)."""
+    logger.warning("storage unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__
+                   if isinstance(error, DBAPIError) else type(error).__name__)
+    return problem(503, "Storage unavailable", "The database cannot take this request now (full, unreachable or "
+                   "busy); nothing was stored. Try again shortly.",
+                   type_=current_app.config["PROBLEM_TYPE_BASE"] + "storage-unavailable", headers={"Retry-After": "5"})
+
+
 def handle_unexpected(error: Exception):
     """A bug: log the traceback, answer a generic 500 that leaks nothing."""
     logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -55,4 +67,6 @@ def handle_unexpected(error: Exception):
 def init_app(app) -> None:
     app.register_error_handler(GraderError, handle_grader_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    for storage_error in (OperationalError, InterfaceError, DisconnectionError, TimeoutError_):
+        app.register_error_handler(storage_error, handle_storage_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -45,6 +45,7 @@ class Context:
     allow_private_callbacks: bool = False
     kick_deliveries: object = staticmethod(lambda: None)  # wakes the outbox loop after a commit
     request_id: object = staticmethod(lambda: None)  # the current request's id, for logs across processes
+    pending_stale_s: float = 600.0  # a pending submission this old was never queued, or lost: enqueue it again
 
 
 def find_exercise(ctx: Context, exercise_id: str) -> Exercise:
@@ -92,7 +93,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
     """
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest() if idempotency_key else None
     if idempotency_key:
-        earlier = _replay(db, principal, idempotency_key, digest)
+        earlier = _replay(db, ctx, principal, idempotency_key, digest)
         if earlier is not None:
             return earlier, True
     exercise = find_exercise(ctx, body["exercise_id"])
@@ -122,7 +123,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
         db.commit()
     except IntegrityError:  # a concurrent duplicate with the same Idempotency-Key committed first
         db.rollback()
-        earlier = _replay(db, principal, idempotency_key, digest) if idempotency_key else None
+        earlier = _replay(db, ctx, principal, idempotency_key, digest) if idempotency_key else None
         if earlier is None:
             raise
         return earlier, True
@@ -204,13 +205,16 @@ def record(row, report, penalty):
     row.report = SUBMISSION_SCHEMA.dump({**vars(report), **_meta(row)})
 
 
-def _replay(db, principal, idempotency_key, digest):
+def _replay(db, ctx, principal, idempotency_key, digest):
     earlier = db.scalar(select(Submission).where(Submission.key_id == principal.key_id,
                                                  Submission.idempotency_key == idempotency_key))
     if earlier is None:
         return None
     if earlier.request_sha256 != digest:
         raise IdempotencyMismatch("This Idempotency-Key was used with another request body; use a new key.")
+    if earlier.verdict == "pending" and ctx.queue is not None and \
+            (utcnow() - earlier.created_at).total_seconds() > ctx.pending_stale_s:
+        ctx.queue.enqueue(earlier.id, ctx.request_id())  # its first enqueue never happened, or was lost
     return earlier.report
 
 

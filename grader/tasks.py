@@ -4,10 +4,11 @@ conditional final write make each submission graded exactly once."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import redis
 from celery import Celery, Task
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from grader import service, storage
 from grader.catalog import get_catalog
@@ -70,6 +71,15 @@ def init_app(app) -> None:
         except Unavailable as exc:  # the sandbox is down: try again later, the submission stays pending
             raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30))
 
+    @celery.task(name="grader.sweep_pending", base=AppTask)
+    def sweep(older_than_s=None):
+        # one sweep per period across the cluster: every beat of every host may call it
+        lock = redis.Redis.from_url(app.config["QUEUE_URL"]).set("grader:sweep-lock", "1", nx=True,
+                                                                 ex=max(1, app.config["QUEUE_SWEEP_EVERY_S"] - 1))
+        return sweep_pending(app, older_than_s) if lock else 0
+
+    celery.conf.beat_schedule = {"sweep-pending": {"task": "grader.sweep_pending",
+                                                   "schedule": float(app.config["QUEUE_SWEEP_EVERY_S"])}}
     app.extensions["celery"] = celery
     app.extensions[EXTENSION] = GradingQueue(celery, app.config["QUEUE_URL"], app.config["QUEUE_MAX"])
 
@@ -113,3 +123,20 @@ def _given_up(exercise, deliveries: int) -> Report:
                "(it stopped a worker each time); it is marked as an error so it is not retried forever.")
     part = PartResult(name="source", verdict=Verdict.ERROR, score=0.0, max_score=0.0, message=message)
     return Report(verdict=Verdict.ERROR, score=0.0, max_score=exercise.max_score, parts=(part,), message=message)
+
+
+def sweep_pending(app, older_than_s: float | None = None) -> int:
+    """Enqueue again every submission still pending after older_than_s (default QUEUE_SWEEP_AFTER_S):
+    a web worker that died between its commit and its enqueue left it unqueued. A duplicate of a
+    message that was only slow is harmless: the first delivery grades, the second finds it graded."""
+    older_than_s = app.config["QUEUE_SWEEP_AFTER_S"] if older_than_s is None else older_than_s
+    queue = app.extensions[EXTENSION]
+    db = storage.session(app)
+    stale = list(db.scalars(select(Submission.id).where(
+        Submission.verdict == "pending", Submission.created_at < utcnow() - timedelta(seconds=older_than_s),
+        Submission.grading_attempts <= app.config["GRADING_MAX_ATTEMPTS"])))
+    for submission_id in stale:
+        queue.enqueue(submission_id, None)
+    if stale:
+        logger.warning("re-enqueued stale pending submissions", extra={"count": len(stale)})
+    return len(stale)

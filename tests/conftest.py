@@ -153,3 +153,17 @@ def backend_app(request, tmp_path):
         app = create_app({"TESTING": True, "SECRET_KEY": "s", "DATABASE_URL": url})
         yield app
         storage.engine_of(app).dispose()
+
+
+def set_rate_limits(app, limits: dict) -> None:
+    """Give this app its own rate limits (the default dict is shared by every app: never mutate it)."""
+    from dataclasses import replace
+    app.extensions["grader.context"] = replace(app.extensions["grader.context"], rate_limits=limits)
+
+
+def free_port_number() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

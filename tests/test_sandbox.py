@@ -509,8 +509,8 @@ def test_a_forged_result_document_is_a_stored_error(run_attack, app, document):
 
 
 def test_a_result_over_the_cap_is_a_stored_error_charged_to_the_sender(app, client, zygote, make_key, submit_code):
-    app.extensions["grader.context"].rate_limits.clear()
-    app.extensions["grader.context"].rate_limits["learner_exercise"] = {"count": 2, "window_s": 3600}
+    from tests.conftest import set_rate_limits
+    set_rate_limits(app, {"learner_exercise": {"count": 2, "window_s": 3600}})
     flooder = make_key("learner", "flooder")
     body = "os.write(3, b'\\x01' + b'[' * (5 << 20))\nos._exit(0)"
     first = submit_code("tanh-rnn-bptt", attack_source(body), flooder)

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from grader import storage, tokens
 from grader.storage.models import Submission
-from tests.conftest import count_submissions
+from tests.conftest import count_submissions, set_rate_limits
 from tests.test_catalog import CATALOG
 
 TANH = CATALOG["tanh-rnn-bptt"]
@@ -104,7 +104,7 @@ def two_courses(client, admin):
 
 
 def test_an_instructor_acts_only_for_their_own_learners(app, client, two_courses, fetch_instance, submit):
-    app.extensions["grader.context"].rate_limits["learner_exercise"] = {"count": 1, "window_s": 3600}
+    set_rate_limits(app, {"learner_exercise": {"count": 1, "window_s": 3600}})
     bob_instance = fetch_instance("linear-bptt", two_courses["bob"])
     body = {"exercise_id": "linear-bptt", "kind": "numeric", "instance_token": bob_instance["token"],
             "answer": {"dW_hh": [[0]]}, "learner": "bob"}

@@ -1,6 +1,7 @@
 """Storage: one SQLAlchemy engine per app, a session per request, Alembic migrations."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
@@ -67,7 +68,13 @@ def upgrade(app) -> None:
         command.upgrade(config, "head")
 
 
+HEARTBEAT = text("UPDATE heartbeats SET at = :at WHERE id = 1")
+FIRST_HEARTBEAT = text("INSERT INTO heartbeats (id, at) VALUES (1, :at)")
+
+
 def ping(app) -> None:
-    """Raise if the database does not answer a trivial query."""
-    with engine_of(app).connect() as connection:
-        connection.execute(text("SELECT 1"))
+    """Raise if the database does not take a write: a heartbeat row is updated and committed, so a
+    full disk or a read-only database fails here, not only in the next submission."""
+    with engine_of(app).begin() as connection:
+        if connection.execute(HEARTBEAT, {"at": time.time()}).rowcount == 0:
+            connection.execute(FIRST_HEARTBEAT, {"at": time.time()})

@@ -106,6 +106,15 @@ class Submission(Base):
     assignment: Mapped[Assignment | None] = relationship(lazy="select")
 
 
+class Heartbeat(Base):
+    """Written by every health check: storage is 'ok' only when it takes a write."""
+
+    __tablename__ = "heartbeats"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[float] = mapped_column(Float)
+
+
 class CodeJob(Base):
     """A learner's code job in flight (in-process grading): one at a time per learner. A row past
     expires_at was left by a worker that died and may be taken over."""
