@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import select
 
-from grader.courses import learners_of, list_assignments
+from grader.courses import _aware, learners_of, list_assignments
 from grader.storage.models import Submission
 
 UNGRADED = ("invalid", "pending")  # not a grade: a queued submission counts once it is graded
@@ -50,7 +50,8 @@ def _chosen(attempts, scoring):
         return None
     if scoring == "last":
         return attempts[-1]
-    return max(attempts, key=lambda row: (row.final_score or 0.0, row.created_at))
+    # a row still in the session is aware; SQLite gives stored ones back naive (they are UTC)
+    return max(attempts, key=lambda row: (row.final_score or 0.0, _aware(row.created_at)))
 
 
 def as_csv(rows: list[dict]) -> str:
