@@ -60,9 +60,9 @@ class Login(OIDCLoginAbstract):
 
 
 class Launch(LTIAdvantageMessageLaunchAbstract):
-    def __init__(self, conf, options):
+    def __init__(self, conf, options, private_key):
         super().__init__(None, conf)
-        self.options = options
+        self.options, self.private_key = options, private_key
 
     def get_preflight_response(self):
         return dict(request.args)
@@ -72,6 +72,13 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
         if self.options.get("tamper"):
             head, body, signature = token.split(".")
             token = ".".join([head, body, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
+        if "aud" in self.options:  # re-signed with the platform's own key: audiences and azp as told
+            claims = jwt.decode(token, options={"verify_signature": False})
+            claims["aud"] = self.options["aud"]
+            claims.pop("azp")
+            if self.options.get("azp"):
+                claims["azp"] = self.options["azp"]
+            token = jwt.encode(claims, self.private_key, algorithm="RS256", headers=jwt.get_unverified_header(token))
         if self.options.get("foreign_key"):
             claims = jwt.decode(token, options={"verify_signature": False})
             token = jwt.encode(claims, pem_pair()[0], algorithm="RS256", headers={"kid": "not-a-known-kid"})
@@ -147,7 +154,7 @@ class Platform:
         @app.get("/authorize")
         def authorize():
             options = self.pending[request.args["lti_message_hint"]]
-            launch = Launch(self._conf_for(options), options)
+            launch = Launch(self._conf_for(options), options, self.private)
             launch.set_user_data(request.args["login_hint"], options.get("roles", LEARNER),
                                  full_name=options.get("name", "Test Learner"))
             launch.set_launch_context_claim(options.get("context", "course-42"), context_title="Recurrent networks")
@@ -168,8 +175,6 @@ class Platform:
                 launch.set_id_token_expiration(-120)
             if options.get("audience"):
                 launch.set_extra_claims({"aud": options["audience"], "azp": options["audience"]})
-            if "azp" in options:
-                launch.set_extra_claims({"aud": options["aud"], "azp": options["azp"]})
             if options.get("deployment"):
                 launch.set_extra_claims({"https://purl.imsglobal.org/spec/lti/claim/deployment_id": options["deployment"]})
             if options.get("target"):
