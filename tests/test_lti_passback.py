@@ -111,3 +111,21 @@ def test_two_links_to_one_exercise_each_receive_the_score(lti):
     deliver(lti["app"])
     shown = lti["platform"].shown
     assert shown[(7, "stu-6")]["score"] == pytest.approx(1.0) and shown[(8, "stu-6")]["score"] == pytest.approx(1.0)
+
+
+def test_a_regrade_that_changes_the_score_sends_it_to_the_lms(lti):
+    session = launch(lti, user="stu-7")
+    submit_right_answer(session, lti["tool"])
+    with lti["app"].app_context():  # as if an older, buggy version had graded it 0 and nothing was sent
+        db = storage.session(lti["app"])
+        row = db.query(Submission).one()
+        row.exercise_version, row.verdict, row.score, row.final_score = 0, "incorrect", 0.0, 0.0
+        row.report = {**row.report, "verdict": "incorrect", "score": 0.0, "exercise_version": 0}
+        for sent in passback_rows(lti["app"]):
+            db.delete(db.merge(sent))
+        db.commit()
+    changes = requests.post(f"{lti['tool']}/api/v1/exercises/linear-bptt/regrade", headers=lti["admin"],
+                            timeout=30).json()
+    assert [c["changed"] for c in changes] == [True]
+    deliver(lti["app"])
+    assert [(s["userId"], s["scoreGiven"]) for s in lti["platform"].scores] == [("stu-7", pytest.approx(1.0))]
