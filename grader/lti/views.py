@@ -105,7 +105,7 @@ def canvas_config():
     return jsonify({
         "title": "BPTT Grader", "description": "Backpropagation Through Time exercises (d2l 9.7), auto-graded",
         "oidc_initiation_url": url_for("lti.login", _external=True), "target_link_uri": launch_url(),
-        "redirect_uris": [launch_url()], "public_jwk_url": url_for("lti.tool_jwks", _external=True),
+        "public_jwk_url": url_for("lti.tool_jwks", _external=True),
         "scopes": [*AGS_SCOPES, NRPS_SCOPE],
         "extensions": [{"platform": "canvas.instructure.com", "privacy_level": "public",
                         "settings": {"placements": placements}}],
