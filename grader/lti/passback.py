@@ -5,7 +5,7 @@ own score would let a wrong answer after a right one win. Timestamps carry micro
 increase strictly per learner and assignment; each is fixed when scheduled and replayed on retries."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
@@ -102,7 +102,6 @@ def _answer(response):
 
 def _legacy_timestamp(item):
     """Deliveries queued before timestamps were kept in the payload (whole seconds)."""
-    from datetime import datetime, timezone
     return datetime.fromtimestamp(item.event_timestamp, tz=timezone.utc).isoformat()
 
 
