@@ -97,7 +97,7 @@ class Platform:
         self.scores, self.score_statuses, self.deep_links, self.deep_link_claims = [], [], [], []
         self.pending, self.shown, self.token_requests, self.revoked = {}, {}, [], set()
         self.lineitem_owner = {}  # line item number -> the client whose links own it
-        self.members = []
+        self.members, self.lineitems = [], []  # line items the tool created
         self.app = Flask("test-platform")
         self._routes()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
@@ -165,9 +165,10 @@ class Platform:
                 launch.set_resource_link_claim(options.get("link", f"link-{options.get('exercise')}"))
                 if options.get("exercise"):
                     launch.set_custom_parameters_claim({"exercise_id": options["exercise"]})
-                number = options.get("lineitem", 7)
+                number = options.get("lineitem", 7)  # None: a link without a line item
                 self.lineitem_owner.setdefault(number, options.get("client", self.clients[0]))
-                launch.set_ags(f"{self.url}/lineitems?type_id=1", f"{self.url}/lineitems/{number}/lineitem?type_id=1",
+                launch.set_ags(f"{self.url}/lineitems?type_id=1",
+                               number and f"{self.url}/lineitems/{number}/lineitem?type_id=1",
                                scores_service_enabled=options.get("scores", True))
             if options.get("nrps"):
                 launch.set_nrps(f"{self.url}/memberships")
@@ -225,6 +226,21 @@ class Platform:
             self.shown[key] = {"at": stamp, "score": score["scoreGiven"]}
             self.scores.append({"lineitem": number, **score})
             return jsonify({}), 200
+
+        @app.route("/lineitems", methods=["GET", "POST"])
+        def lineitems():
+            """AGS line-item container: list (with the query string Moodle puts there) or create."""
+            client, refused = bearer(LINEITEM)
+            if refused:
+                return refused
+            if request.method == "GET":
+                return jsonify([item for item in self.lineitems if item["owner"] == client])
+            number = 100 + len(self.lineitems)
+            self.lineitem_owner[number] = client
+            item = {**json.loads(request.data), "id": f"{self.url}/lineitems/{number}/lineitem?type_id=1",
+                    "owner": client}
+            self.lineitems.append(item)
+            return jsonify(item), 201
 
         @app.get("/memberships")
         def memberships():

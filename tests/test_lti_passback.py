@@ -129,3 +129,16 @@ def test_a_regrade_that_changes_the_score_sends_it_to_the_lms(lti):
     assert [c["changed"] for c in changes] == [True]
     deliver(lti["app"])
     assert [(s["userId"], s["scoreGiven"]) for s in lti["platform"].scores] == [("stu-7", pytest.approx(1.0))]
+
+
+def test_a_link_without_a_line_item_gets_one_bound_to_it_once(lti):
+    first = launch(lti, user="stu-8", link="practice", lineitem=None)
+    second = launch(lti, user="stu-9", link="practice", lineitem=None)
+    submit_right_answer(first, lti["tool"])
+    deliver(lti["app"])
+    submit_right_answer(second, lti["tool"])
+    deliver(lti["app"])
+    (made,) = lti["platform"].lineitems
+    assert made["resourceLinkId"] == "practice" and made["tag"] == "linear-bptt" and made["scoreMaximum"] == 1.0
+    assert {(s["lineitem"], s["userId"]) for s in lti["platform"].scores} == {(100, "stu-8"), (100, "stu-9")}
+    assert {row.target for row in passback_rows(lti["app"])} == {made["id"]}

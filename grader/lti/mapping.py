@@ -80,7 +80,8 @@ def _assignment(db, catalog, course_id, exercise_id, issuer, client_id, data) ->
         where = dict(issuer=issuer, client_id=client_id, deployment_id=data[DEPLOYMENT], resource_link_id=link_id)
         row = db.scalar(select(LtiResourceLink).filter_by(**where)) or LtiResourceLink(**where)
         ags = data.get(AGS) or {}
-        row.assignment_id, row.lineitem_url, row.scopes = assignment.id, ags.get("lineitem"), ags.get("scope", [])
+        row.assignment_id, row.scopes, row.lineitems_url = assignment.id, ags.get("scope", []), ags.get("lineitems")
+        row.lineitem_url = ags.get("lineitem") or row.lineitem_url  # keep one the tool made for the link
         row.updated_at = utcnow()
         db.add(row)
         db.commit()

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
 from sqlalchemy import select
 
 from grader import delivery, gradebook, storage
@@ -18,6 +19,7 @@ from grader.lti.tool import tool_conf
 from grader.storage.models import Assignment, LtiLink, LtiResourceLink, utcnow
 
 AGS_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+AGS_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 TICK = timedelta(microseconds=1)
 
 
@@ -28,18 +30,18 @@ def schedule(db, row) -> int:
     link = db.scalar(select(LtiLink).where(LtiLink.learner == row.learner, LtiLink.assignment_id == row.assignment_id))
     if link is None:
         return 0
-    chosen = gradebook.standing(db, db.get(Assignment, row.assignment_id), row.learner) or row
+    assignment = db.get(Assignment, row.assignment_id)
+    chosen = gradebook.standing(db, assignment, row.learner) or row
     stamp = next_timestamp(link)
-    sent = 0
-    for target, scopes in _targets(db, link):
+    targets = _targets(db, link, assignment)
+    for target, scopes, create in targets:
         verdict = chosen.verdict.replace("_", " ")
         delivery.add(db, kind="passback", submission_id=row.id, target=target, payload={
             "issuer": link.issuer, "client_id": link.client_id, "user_id": link.user_sub, "scopes": scopes,
             "score_given": chosen.final_score if chosen.final_score is not None else chosen.score,
             "score_maximum": chosen.max_score, "timestamp": stamp.isoformat(timespec="microseconds"),
-            "comment": f"{verdict}: {chosen.report.get('message', '')}"[:500]})
-        sent += 1
-    return sent
+            "comment": f"{verdict}: {chosen.report.get('message', '')}"[:500], "create": create})
+    return len(targets)
 
 
 def next_timestamp(link: LtiLink):
@@ -54,35 +56,55 @@ def next_timestamp(link: LtiLink):
     return now
 
 
-def _targets(db, link):
-    """(line item URL, scopes) for each link placed in the LMS for this assignment and registration;
-    a launch made before links were recorded left its line item on the learner's link."""
+def _targets(db, link, assignment):
+    """(line item URL, scopes, what to create) for each link placed in the LMS for this assignment and
+    registration. A link without a line item, whose launch allowed line-item management, gets one the
+    tool finds or makes (bound to the resource link) when its first score is sent. A launch made
+    before links were recorded left its line item on the learner's link."""
     rows = db.scalars(select(LtiResourceLink).where(
         LtiResourceLink.assignment_id == link.assignment_id, LtiResourceLink.issuer == link.issuer,
         LtiResourceLink.client_id == link.client_id).order_by(LtiResourceLink.id)).all()
-    targets = {r.lineitem_url or "": r.scopes for r in rows}
+    targets = []
+    for r in rows:
+        create = None
+        if not r.lineitem_url and r.lineitems_url and AGS_LINEITEM in r.scopes:
+            create = {"link": r.id, "lineitems": r.lineitems_url, "resource_link_id": r.resource_link_id,
+                      "label": assignment.title, "tag": assignment.exercise_id}
+        targets.append((r.lineitem_url or "", r.scopes, create))
     if not targets:
-        targets[link.lineitem_url or ""] = link.scopes
-    return list(targets.items())
+        targets.append((link.lineitem_url or "", link.scopes, None))
+    return targets
+
+
+def _made_lineitem(db, ags, payload) -> str:
+    """The line item bound to the resource link: found among the platform's, or created."""
+    create = payload["create"]
+    wanted = (LineItem().set_resource_link_id(create["resource_link_id"]).set_label(create["label"])
+              .set_tag(create["tag"]).set_score_maximum(payload["score_maximum"]))
+    url = ags.find_or_create_lineitem(wanted, find_by="resource_link_id").get_id()
+    db.get(LtiResourceLink, create["link"]).lineitem_url = url
+    return url
 
 
 def send(app, item):
     """One AGS POST of the score; (True, None) done, (True, "stale") done, (False, e) retry, (None, e) give up."""
     payload = item.payload
-    if AGS_SCORE not in payload["scopes"] or not item.target:
+    if AGS_SCORE not in payload["scopes"] or not (item.target or payload.get("create")):
         return None, "the platform granted no score scope or line item for this link"
-    registration = tool_conf(app, storage.session(app)).find_registration_by_params(payload["issuer"],
-                                                                                      payload["client_id"])
+    db = storage.session(app)
+    registration = tool_conf(app, db).find_registration_by_params(payload["issuer"], payload["client_id"])
     if registration is None:
         return None, f"no registration for {payload['issuer']} and client {payload['client_id']} any more"
-    ags = AssignmentsGradesService(Connector(registration, token_cache(app)),
-                                   {"scope": payload["scopes"], "lineitem": item.target})
+    connector = Connector(registration, token_cache(app))
     grade = (Grade().set_score_given(payload["score_given"]).set_score_maximum(payload["score_maximum"])
              .set_timestamp(payload.get("timestamp") or _legacy_timestamp(item))
              .set_activity_progress("Completed").set_grading_progress("FullyGraded")
              .set_user_id(payload["user_id"]).set_comment(payload["comment"]))
     try:
-        ags.put_grade(grade)
+        if not item.target:
+            lineitems = {"scope": payload["scopes"], "lineitems": payload["create"]["lineitems"]}
+            item.target = _made_lineitem(db, AssignmentsGradesService(connector, lineitems), payload)
+        AssignmentsGradesService(connector, {"scope": payload["scopes"], "lineitem": item.target}).put_grade(grade)
     except LtiServiceException as exc:
         return _answer(exc.response)
     except LtiException as exc:

@@ -184,7 +184,8 @@ class LtiResourceLink(Base):
     client_id: Mapped[str] = mapped_column(String(200))
     deployment_id: Mapped[str] = mapped_column(String(500))
     resource_link_id: Mapped[str] = mapped_column(String(500))
-    lineitem_url: Mapped[str | None] = mapped_column(String(2000))
+    lineitem_url: Mapped[str | None] = mapped_column(String(2000))  # found or made by the tool when absent
+    lineitems_url: Mapped[str | None] = mapped_column(String(2000))
     scopes: Mapped[list] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -24,6 +24,7 @@ def upgrade():
         sa.Column("deployment_id", sa.String(500), nullable=False),
         sa.Column("resource_link_id", sa.String(500), nullable=False),
         sa.Column("lineitem_url", sa.String(2000)),
+        sa.Column("lineitems_url", sa.String(2000)),
         sa.Column("scopes", sa.JSON, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("issuer", "client_id", "deployment_id", "resource_link_id", name="uq_lti_resource_link"),
