@@ -46,7 +46,7 @@ def login():
                        f"{launch_url()}.", 400)
     try:
         oidc = FlaskOIDCLogin(FlaskRequest(), conf(), launch_data_storage=DbLaunchDataStorage(current_app))
-        return oidc.redirect(target)
+        return oidc.redirect(launch_url())  # the redirect_uri registered with the platform, without a query
     except (LtiException, ToolConfException) as exc:
         return _refuse(f"LTI login refused: {exc}", 400)
 
