@@ -142,3 +142,20 @@ def test_a_link_without_a_line_item_gets_one_bound_to_it_once(lti):
     assert made["resourceLinkId"] == "practice" and made["tag"] == "linear-bptt" and made["scoreMaximum"] == 1.0
     assert {(s["lineitem"], s["userId"]) for s in lti["platform"].scores} == {(100, "stu-8"), (100, "stu-9")}
     assert {row.target for row in passback_rows(lti["app"])} == {made["id"]}
+
+
+def test_the_lms_receives_the_last_score_or_the_late_penalty_when_the_assignment_says_so(lti):
+    from grader.storage.models import Assignment
+    session = launch(lti, user="stu-10")
+    submit_answer(session, lti["tool"], right=True)
+    with lti["app"].app_context():
+        db = storage.session(lti["app"])
+        assignment = db.query(Assignment).one()
+        assignment.scoring, assignment.late_penalty = "last", 0.5
+        assignment.due_at = datetime(2020, 1, 1, tzinfo=timezone.utc)
+        db.commit()
+    submit_answer(session, lti["tool"], right=False)
+    submit_answer(session, lti["tool"], right=True)
+    deliver(lti["app"])
+    assert [s["scoreGiven"] for s in lti["platform"].scores] == [pytest.approx(1.0), pytest.approx(0.0),
+                                                                  pytest.approx(0.5)]
