@@ -1,4 +1,4 @@
-"""Command-line tools: init-db (migrations) and create-key."""
+"""Command-line tools: init-db (migrations), create-key, courses, deliveries; the LTI ones are in lti/cli.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from grader import auth, batch, courses, delivery, gradescope, storage
 from grader.catalog import CatalogError, load_catalog, selftest
+from grader.lti import cli as lti_cli
 from grader.problems import GraderError
 
 
@@ -120,26 +121,9 @@ def sweep_pending_command(older_than_s):
     click.echo(f"{tasks.sweep_pending(current_app, older_than_s)} pending submissions enqueued again")
 
 
-@click.command("lti-register")
-@click.option("--issuer", required=True)
-@click.option("--client-id", required=True)
-@click.option("--login-url", required=True, help="the platform's OIDC authorization endpoint")
-@click.option("--token-url", required=True)
-@click.option("--jwks-url", required=True)
-@click.option("--deployment", "deployments", multiple=True, required=True)
-@with_appcontext
-def lti_register_command(issuer, client_id, login_url, token_url, jwks_url, deployments):
-    """Register an LTI 1.3 platform (what its administrator gave you)."""
-    from grader.storage.models import LtiRegistration
-    db = storage.session(current_app)
-    db.add(LtiRegistration(issuer=issuer, client_id=client_id, auth_login_url=login_url, auth_token_url=token_url,
-                           key_set_url=jwks_url, deployment_ids=list(deployments)))
-    db.commit()
-    click.echo(f"registered {issuer} (client {client_id}, deployments {', '.join(deployments)})")
-
-
 def init_app(app) -> None:
-    app.cli.add_command(lti_register_command)
+    for command in lti_cli.COMMANDS:
+        app.cli.add_command(command)
     app.cli.add_command(webhook_secret_command)
     app.cli.add_command(gradescope.gradescope_command)
     app.cli.add_command(deliver_command)

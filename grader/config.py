@@ -61,8 +61,22 @@ class DefaultConfig:
     DELIVERY_BACKOFF_S = 2.0
     DELIVERY_THREAD = True
     DELIVERY_INTERVAL_S = 1.0
-    # The tool's RSA private key (PEM); None: made once in the instance folder
+    # The tool's RSA private key, shared by every replica: PEM text, or a file holding it; neither:
+    # a development key made once in the instance folder (other replicas would not share it)
+    LTI_PRIVATE_KEY = None
     LTI_PRIVATE_KEY_FILE = None
+    # A second key (PEM, private or public) published in the JWKS, not used to sign: for rotations
+    LTI_ROTATION_KEY = None
+    LTI_ROTATION_KEY_FILE = None
+    # Reverse proxies in front of the service whose X-Forwarded-For/-Proto/-Host/-Port/-Prefix headers
+    # are trusted (Werkzeug's ProxyFix); 0: none, URLs are built from the request as received
+    PROXY_HOPS = 0
+    # The page session cookie: Lax (the tool opens in a new window) or, for LMS iframes over HTTPS,
+    # "None" with Secure and Partitioned (see EMBEDDED_COOKIES)
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    # True: session cookie SameSite=None; Secure; Partitioned, so the tool works inside an LMS iframe
+    EMBEDDED_COOKIES = False
     # Logs: one JSON object per line on stderr, at this level
     LOG_JSON = True
     LOG_LEVEL = "INFO"

@@ -7,9 +7,10 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import select
 
-from grader.courses import learners_of, list_assignments
+from grader.courses import _aware, learners_of, list_assignments
 from grader.storage.models import Submission
 
+UNGRADED = ("invalid", "pending")  # not a grade: a queued submission counts once it is graded
 COLUMNS = ("learner", "assignment_id", "exercise_id", "title", "score", "max_score", "attempts", "late")
 
 
@@ -20,7 +21,7 @@ def gradebook(db, course_id: str, learner: str | None = None) -> list[dict]:
     learners = [learner] if learner else learners_of(db, course_id)
     rows_by = defaultdict(list)
     query = select(Submission).where(Submission.course_id == course_id, Submission.assignment_id.is_not(None),
-                                     Submission.verdict != "invalid").order_by(Submission.created_at, Submission.id)
+                                     Submission.verdict.not_in(UNGRADED)).order_by(Submission.created_at, Submission.id)
     for row in db.scalars(query):
         rows_by[(row.learner, row.assignment_id)].append(row)
     book = []
@@ -35,12 +36,22 @@ def gradebook(db, course_id: str, learner: str | None = None) -> list[dict]:
     return book
 
 
+def standing(db, assignment, learner: str):
+    """The submission that holds the learner's score for the assignment under its rule (or None):
+    the score the gradebook shows, and the one an LMS must show too."""
+    attempts = db.scalars(select(Submission).where(
+        Submission.assignment_id == assignment.id, Submission.learner == learner,
+        Submission.verdict.not_in(UNGRADED)).order_by(Submission.created_at, Submission.id)).all()
+    return _chosen(attempts, assignment.scoring)
+
+
 def _chosen(attempts, scoring):
     if not attempts:
         return None
     if scoring == "last":
         return attempts[-1]
-    return max(attempts, key=lambda row: (row.final_score or 0.0, row.created_at))
+    # a row still in the session is aware; SQLite gives stored ones back naive (they are UTC)
+    return max(attempts, key=lambda row: (row.final_score or 0.0, _aware(row.created_at)))
 
 
 def as_csv(rows: list[dict]) -> str:

@@ -54,3 +54,11 @@ class TooManyRequests(GraderError):
 
 class IdempotencyMismatch(GraderError):
     status, slug, title = 422, "idempotency-key-reused", "The Idempotency-Key was used for another request"
+
+
+class Conflict(GraderError):
+    status, slug, title = 409, "conflict", "Conflicts with what is stored"
+
+
+class PlatformRefused(GraderError):
+    status, slug, title = 502, "platform-refused", "The LMS refused the request"

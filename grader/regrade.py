@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from grader.auth import Principal
 from grader.grading.numeric import grade_numeric
+from grader.lti import passback
 from grader.service import Context, find_exercise, grade_code_submission, legacy_seeds, record
 from grader.storage.models import Submission
 
@@ -19,7 +20,7 @@ def regrade(db, ctx: Context, principal: Principal, exercise_id: str, course_id:
                                      Submission.exercise_version != exercise.version)
     if course_id:
         query = query.where(Submission.course_id == course_id)
-    changes = []
+    changes, owed = [], 0
     for row in db.scalars(query.order_by(Submission.created_at)):
         old = row.report
         if row.kind == "numeric":
@@ -34,5 +35,10 @@ def regrade(db, ctx: Context, principal: Principal, exercise_id: str, course_id:
         changes.append({"id": row.id, "learner": row.learner, "from_version": old["exercise_version"],
                         "old_verdict": old["verdict"], "new_verdict": row.verdict, "old_score": old["score"],
                         "new_score": row.score, "changed": (old["verdict"], old["score"]) != (row.verdict, row.score)})
+        if changes[-1]["changed"]:
+            db.flush()  # the gradebook read by the passback must see the new score
+            owed += passback.schedule(db, row)  # the LMS shows the gradebook's score: resend it
     db.commit()
+    if owed:
+        ctx.kick_deliveries()
     return changes

@@ -43,6 +43,24 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def lti(app):
+    """The tool on loopback with a test LTI platform (one client) registered."""
+    from tests.lti_support import ToolAndPlatform
+    pair = ToolAndPlatform(app)
+    yield pair
+    pair.stop()
+
+
+@pytest.fixture
+def lti_two_clients(app):
+    """As lti, with two clients (developer keys) under the platform's one issuer, as on hosted Canvas."""
+    from tests.lti_support import ToolAndPlatform
+    pair = ToolAndPlatform(app, clients=("grader-tool", "grader-tool-2"))
+    yield pair
+    pair.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -1,22 +1,60 @@
-"""The tool's configuration for pylti1p3: registrations from the database, one RSA key pair kept in
-the instance folder (or named by GRADER_LTI_PRIVATE_KEY_FILE)."""
+"""The tool's configuration for pylti1p3: registrations from the database and the tool's RSA key.
+
+Every replica must sign with the same key, so in production the key comes from LTI_PRIVATE_KEY (PEM
+text, e.g. from a secret store) or LTI_PRIVATE_KEY_FILE; only a development install falls back to a
+key made once in the instance folder. LTI_ROTATION_KEY[_FILE] names a second key that the JWKS
+publishes without signing with it: the next key before a rotation, the previous one after it."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfDict
 from sqlalchemy import select
 
 from grader.storage.models import LtiRegistration
 
+logger = logging.getLogger(__name__)
+
 
 def key_pair(app) -> tuple[str, str]:
-    """(private PEM, public PEM): made once with 0600 permissions, shared by every worker."""
-    path = Path(app.config["LTI_PRIVATE_KEY_FILE"] or Path(app.instance_path) / "lti_private.pem")
+    """(private PEM, public PEM) of the signing key."""
+    private = app.config.get("LTI_PRIVATE_KEY") or _read(app.config["LTI_PRIVATE_KEY_FILE"]) or _instance_key(app)
+    return private, _public_pem(private)
+
+
+def published_keys(app) -> list[str]:
+    """Public PEMs the JWKS lists: the signing key, then the rotation key if one is configured."""
+    keys = [key_pair(app)[1]]
+    rotation = app.config.get("LTI_ROTATION_KEY") or _read(app.config.get("LTI_ROTATION_KEY_FILE"))
+    if rotation:
+        keys.append(_public_pem(rotation))
+    return keys
+
+
+def _read(path) -> str | None:
+    return Path(path).read_text() if path else None
+
+
+def _public_pem(pem: str) -> str:
+    """The public half of a private PEM; a public PEM as it is."""
+    if "PRIVATE KEY" in pem:
+        public = serialization.load_pem_private_key(pem.encode(), password=None).public_key()
+    else:
+        public = serialization.load_pem_public_key(pem.encode())
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _instance_key(app) -> str:
+    """A development key made once with 0600 permissions in the instance folder (this host only)."""
+    path = Path(app.instance_path) / "lti_private.pem"
     if not path.exists():
+        logger.warning("LTI: no LTI_PRIVATE_KEY configured; made %s, which no other replica shares", path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
@@ -29,16 +67,13 @@ def key_pair(app) -> tuple[str, str]:
             pass
         finally:
             draft.unlink()
-    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    public = private.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
-    return path.read_text(), public.decode()
+    return path.read_text()
 
 
 def tool_conf(app, db) -> ToolConfDict:
     """A ToolConfDict of every registration, each with the tool's key pair."""
     private, public = key_pair(app)
-    registrations = db.scalars(select(LtiRegistration)).all()
+    registrations = db.scalars(select(LtiRegistration).order_by(LtiRegistration.id)).all()
     data: dict = {}
     for r in registrations:
         data.setdefault(r.issuer, []).append({
@@ -55,5 +90,4 @@ def tool_conf(app, db) -> ToolConfDict:
 
 def jwks(app) -> dict:
     """The tool's public key set (platforms verify the tool's client assertions and deep links)."""
-    from pylti1p3.registration import Registration
-    return {"keys": [dict(Registration.get_jwk(key_pair(app)[1]))]}
+    return {"keys": [dict(Registration.get_jwk(pem)) for pem in published_keys(app)]}

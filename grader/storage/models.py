@@ -48,6 +48,7 @@ class Enrollment(Base):
 
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"), primary_key=True)
     learner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))  # as the LMS roster gives it (NRPS)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -188,6 +189,40 @@ class LtiLink(Base):
     user_sub: Mapped[str] = mapped_column(String(500))
     lineitem_url: Mapped[str | None] = mapped_column(String(2000))
     scopes: Mapped[list] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime)  # of the last score sent
+
+
+class LtiResourceLink(Base):
+    """A link placed in an LMS course: the assignment it stands for and its own AGS line item. Two
+    links to one exercise in one course share the assignment; each line item receives its score."""
+
+    __tablename__ = "lti_resource_links"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", "deployment_id", "resource_link_id",
+                                       name="uq_lti_resource_link"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    resource_link_id: Mapped[str] = mapped_column(String(500))
+    lineitem_url: Mapped[str | None] = mapped_column(String(2000))  # found or made by the tool when absent
+    lineitems_url: Mapped[str | None] = mapped_column(String(2000))
+    scopes: Mapped[list] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LtiContext(Base):
+    """The LMS course behind a course of the tool, and its NRPS roster endpoint when the launch gave one."""
+
+    __tablename__ = "lti_contexts"
+
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    context_id: Mapped[str] = mapped_column(String(500))
+    memberships_url: Mapped[str | None] = mapped_column(String(2000))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -11,8 +11,6 @@ csrf = CSRFProtect()
 def init_app(app) -> None:
     from grader.web import instructor, pages  # the views import the service layer
 
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     csrf.init_app(app)
     for name, blueprint in app.blueprints.items():
         if name not in ("pages", "instructor"):  # the JSON API authenticates with bearer keys, not cookies

@@ -1,14 +1,18 @@
-"""Instructor pages: the course gradebook (with its CSV) and per-exercise analytics."""
+"""Instructor pages: the course gradebook (with its CSV), per-exercise analytics, the state of each
+score passback, and the LMS roster sync (NRPS) for courses launched over LTI."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, render_template
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, url_for
+from sqlalchemy import select
 
-from grader import courses, gradebook, service, storage
+from grader import courses, delivery, gradebook, service, storage
 from grader.api.catalog import context
+from grader.lti import roster
 from grader.auth import require_course
 from grader.problems import Forbidden, GraderError
 from grader.web import plots
 from grader.web.pages import render_error
+from grader.storage.models import Enrollment
 from grader.web.session import login_required
 
 bp = Blueprint("instructor", __name__, template_folder="templates")
@@ -27,7 +31,27 @@ def course(course_id):
     _course(course_id)
     rows = gradebook.gradebook(db, course_id)
     assignments = courses.list_assignments(db, course_id)
-    return render_template("gradebook.html", course_id=course_id, rows=rows, assignments=assignments)
+    names = dict(db.execute(select(Enrollment.learner, Enrollment.name).where(Enrollment.course_id == course_id,
+                                                                            Enrollment.name.is_not(None))).all())
+    return render_template("gradebook.html", course_id=course_id, rows=rows, assignments=assignments, names=names,
+                           roster=roster.can_sync(db, course_id))
+
+
+@bp.route("/courses/<course_id>/passbacks")
+@login_required
+def passbacks(course_id):
+    _course(course_id)
+    rows = delivery.delivery_states(storage.session(current_app), course_id)
+    return render_template("passbacks.html", course_id=course_id, rows=rows)
+
+
+@bp.route("/courses/<course_id>/roster-sync", methods=["POST"])
+@login_required
+def roster_sync(course_id):
+    _course(course_id)
+    result = roster.sync(current_app, course_id)
+    flash(f"{result['learners']} learners in the LMS roster; {result['new']} newly enrolled.", "info")
+    return redirect(url_for("instructor.course", course_id=course_id))
 
 
 @bp.route("/courses/<course_id>/gradebook.csv")
