@@ -28,6 +28,11 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="grader-metrics-")
 
 
+def post_worker_init(worker):
+    from grader import serving
+    serving.install(worker)  # gunicorn's own 400/414/431/500 answers as problem+json
+
+
 def on_exit(server):
     shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 

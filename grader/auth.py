@@ -10,7 +10,7 @@ from functools import wraps
 from flask import current_app, g, request
 
 from grader import storage
-from grader.problems import Forbidden, InvalidRequest, Unauthorized
+from grader.problems import Forbidden, InvalidRequest, NotFound, Unauthorized
 from grader.storage.models import ApiKey, Course
 
 ROLES = ("admin", "instructor", "learner")
@@ -53,7 +53,7 @@ def create_key(db, *, role: str, learner: str | None = None, label: str | None =
     if role == "learner" and not learner:
         raise InvalidRequest("a learner key needs the learner it stands for")
     if course_id is not None and db.get(Course, course_id) is None:
-        raise InvalidRequest(f"there is no course {course_id!r}")
+        raise NotFound(f"there is no course {course_id!r}", errors={"course_id": ["unknown"]})
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     db.add(ApiKey(id=key_id, secret_sha256=_digest(secret), role=role, learner=learner, label=label,
                   course_id=course_id))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from grader import auth
 from grader.auth import Principal
-from grader.problems import Forbidden, InvalidRequest, NotFound
+from grader.problems import Conflict, Forbidden, InvalidRequest, NotFound
 from grader.storage.models import Assignment, Course, Enrollment, Submission
 
 
@@ -18,7 +18,7 @@ class AssignmentClosed(Forbidden):
 
 def create_course(db, *, id: str, title: str) -> Course:
     if db.get(Course, id) is not None:
-        raise InvalidRequest(f"course {id!r} exists already", errors={"id": ["already taken"]})
+        raise Conflict(f"course {id!r} exists already", errors={"id": ["already taken"]})
     course = Course(id=id, title=title)
     db.add(course)
     db.commit()
@@ -62,7 +62,7 @@ def learners_of(db, course_id: str) -> list[str]:
 
 def create_assignment(db, catalog, course_id: str, fields: dict) -> Assignment:
     if fields["exercise_id"] not in catalog:
-        raise InvalidRequest(f"there is no exercise {fields['exercise_id']!r}", errors={"exercise_id": ["unknown"]})
+        raise NotFound(f"there is no exercise {fields['exercise_id']!r}", errors={"exercise_id": ["unknown"]})
     if fields.get("opens_at") and fields.get("due_at") and fields["due_at"] <= fields["opens_at"]:
         raise InvalidRequest("due_at must come after opens_at", errors={"due_at": ["before opens_at"]})
     assignment = Assignment(course_id=course_id, title=fields.get("title") or catalog[fields["exercise_id"]].title,

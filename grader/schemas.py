@@ -95,9 +95,13 @@ class SubmissionRequestSchema(StrictSchema):
     exercise_id = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["numeric", "code"]))
     instance_token = fields.String(validate=validate.Length(min=1, max=4096))
-    answer = fields.Dict(keys=fields.String(), values=fields.Raw())
+    answer = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), metadata={
+        "description": "answer field -> number or nested lists of numbers (labels and option ids for some "
+                       "parts); anything else makes an `invalid` report naming the field"})
     source = fields.String(validate=validate.Length(min=1, max=200_000))
-    notebook = fields.Raw(metadata={"description": "a Jupyter notebook (nbformat 4) instead of source"})
+    notebook = fields.Raw(metadata={"description": "a Jupyter notebook (nbformat 4) instead of source: the "
+                                                   "document, or its JSON text", "oneOf": [{"type": "object"},
+                                                                                          {"type": "string"}]})
     callback_url = fields.Url(require_tld=False, validate=validate.Length(max=2000), metadata={
         "description": "the graded report is POSTed here, signed per Standard Webhooks"})
     assignment_id = fields.Integer(validate=ROW_ID, metadata={
@@ -298,3 +302,32 @@ class RegradeSchema(Schema):
     old_score = fields.Float()
     new_score = fields.Float()
     changed = fields.Boolean()
+
+
+class PassbackStateSchema(Schema):
+    id = fields.String()
+    submission_id = fields.String()
+    learner = fields.String()
+    status = fields.String(metadata={"description": "pending, sending, delivered, done or failed"})
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True)
+    next_attempt_at = fields.String(allow_none=True, metadata={"description": "ISO 8601 with offset, when pending"})
+
+
+class PassbacksSchema(Schema):
+    passbacks = fields.List(fields.Nested(PassbackStateSchema))
+
+
+class LearnerExportSchema(Schema):
+    learner = fields.String()
+    enrollments = fields.List(fields.Dict(), metadata={"description": "course_id and since"})
+    keys = fields.List(fields.Dict(), metadata={"description": "ids, roles, courses; never secrets or hashes"})
+    submissions = fields.List(fields.Dict(), metadata={"description": "report, answer, source and history of each"})
+
+
+class LearnerErasureSchema(Schema):
+    learner = fields.String()
+    submissions = fields.Integer()
+    enrollments = fields.Integer()
+    keys_revoked = fields.Integer()

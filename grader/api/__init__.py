@@ -1,9 +1,12 @@
 """The HTTP API v1: flask-smorest blueprints, problem+json errors, the OpenAPI document and its UI."""
 from __future__ import annotations
 
+import http
+
 import swagger_ui_bundle
 from flask import Blueprint as FlaskBlueprint, send_from_directory
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
 from grader import errors
 from grader.schemas import ProblemSchema
@@ -16,6 +19,18 @@ class ProblemApi(Api):
 
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)
+
+    def _register_responses(self):
+        """flask-smorest's error responses, documented with the content type they are sent with."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, errors.PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An RFC 9457 problem document", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, errors.PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def init_app(app) -> None:

@@ -7,7 +7,8 @@ from grader.api.base import ApiBlueprint
 from grader.api.catalog import context
 from grader.auth import create_key, may_read, require, require_course
 from grader.problems import Forbidden, NotFound
-from grader.schemas import (AssignmentInSchema, AssignmentSchema, CourseSchema, EnrollInSchema, EnrollOutSchema,
+from grader.schemas import (LearnerErasureSchema, LearnerExportSchema, PassbacksSchema,
+                            AssignmentInSchema, AssignmentSchema, CourseSchema, EnrollInSchema, EnrollOutSchema,
                             GradebookQuerySchema, GradebookRowSchema, KeySchema, RegradeQuerySchema,
                             RegradeSchema, StatsQuerySchema, StatsSchema)
 
@@ -152,6 +153,7 @@ def regrade(query, exercise_id):
 
 
 @blp.route("/courses/<course_id>/passbacks")
+@blp.response(200, PassbacksSchema)
 @blp.doc(security=AUTH)
 @require("admin", "instructor")
 def list_passbacks(course_id):
@@ -162,6 +164,7 @@ def list_passbacks(course_id):
 
 
 @blp.route("/learners/<learner>/export")
+@blp.response(200, LearnerExportSchema)
 @blp.doc(security=AUTH)
 @require("admin", "learner")
 def export_learner(learner):
@@ -172,6 +175,7 @@ def export_learner(learner):
 
 
 @blp.route("/learners/<learner>", methods=["DELETE"])
+@blp.response(200, LearnerErasureSchema)
 @blp.doc(security=AUTH)
 @require("admin")
 def erase_learner(learner):
