@@ -331,3 +331,50 @@ class LearnerErasureSchema(Schema):
     submissions = fields.Integer()
     enrollments = fields.Integer()
     keys_revoked = fields.Integer()
+
+
+class RegistrationInSchema(StrictSchema):
+    issuer = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    auth_login_url = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                                   metadata={"description": "the platform's OIDC authorization endpoint"})
+    auth_token_url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    key_set_url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    deployment_ids = fields.List(fields.String(validate=validate.Length(min=1, max=500)), required=True,
+                                 validate=validate.Length(min=1))
+    audience = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class RegistrationChangeSchema(StrictSchema):
+    auth_login_url = fields.String(validate=validate.Length(min=1, max=2000))
+    auth_token_url = fields.String(validate=validate.Length(min=1, max=2000))
+    key_set_url = fields.String(validate=validate.Length(min=1, max=2000))
+    audience = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    deployment_ids = fields.List(fields.String(validate=validate.Length(min=1, max=500)),
+                                 validate=validate.Length(min=1))
+
+
+class RegistrationSchema(Schema):
+    id = fields.Integer()
+    issuer = fields.String()
+    client_id = fields.String()
+    auth_login_url = fields.String()
+    auth_token_url = fields.String()
+    key_set_url = fields.String()
+    audience = fields.String(allow_none=True)
+    deployment_ids = fields.List(fields.String())
+
+
+class RegistrationListSchema(Schema):
+    registrations = fields.List(fields.Nested(RegistrationSchema))
+
+
+class DeploymentInSchema(StrictSchema):
+    deployment_id = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class RosterSyncSchema(Schema):
+    course_id = fields.String()
+    members = fields.Integer(metadata={"description": "members the platform listed"})
+    learners = fields.Integer(metadata={"description": "active learners among them, enrolled"})
+    new = fields.Integer(metadata={"description": "learners enrolled by this sync (not enrolled before)"})

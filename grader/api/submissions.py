@@ -17,7 +17,15 @@ AUTH = [{"bearer": []}]
 @blp.response(201, SubmissionSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.alt_response(202, schema=SubmissionSchema, description="Queued (GRADER_QUEUE_URL set): the report is "
                   "pending; poll Location. ?wait=N waits up to N seconds; Prefer: respond-async answers at once.")
-@blp.doc(security=AUTH)
+@blp.doc(security=AUTH, parameters=[
+    {"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "minLength": 1,
+     "maxLength": 200}, "description": "a retry with the same key and body returns the first report "
+                                       "(Idempotent-Replayed: true); another body answers 422"},
+    {"in": "header", "name": "Prefer", "required": False, "schema": {"type": "string"},
+     "description": "respond-async: a queued code submission answers 202 at once (RFC 7240)"},
+    {"in": "query", "name": "wait", "required": False, "schema": {"type": "number", "minimum": 0},
+     "description": "queued grading: wait up to this many seconds (capped by GRADER_QUEUE_WAIT_MAX_S) for the "
+                    "report before answering 202"}])
 @require("admin", "instructor", "learner")
 def submit(body):
     """Grade a submission; the report is stored before it is returned. A wrong answer is a 201 too.

@@ -7,11 +7,10 @@ from grader.lti import passback
 
 
 def init_app(app) -> None:
-    from grader.lti import api, views
+    from grader.lti import api, views  # noqa: F401 (api's blueprint is registered by grader.api)
     from grader.web import csrf
 
     app.register_blueprint(views.bp)
-    app.register_blueprint(api.bp)
     csrf.exempt(views.bp)  # platform POSTs carry signed JWTs, not our CSRF tokens
-    csrf.exempt(api.bp)  # bearer keys, not cookies
+    csrf.exempt(api.blp)  # bearer keys, not cookies (registered with the API, see grader/api)
     passback.register()
