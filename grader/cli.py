@@ -26,11 +26,13 @@ def init_db_command():
 @click.option("--role", type=click.Choice(auth.ROLES), required=True)
 @click.option("--learner", help="the learner a learner key stands for")
 @click.option("--label", help="a note to recognise the key by")
-def create_key_command(role, learner, label):
+@click.option("--course", "course_id", help="the course an instructor (or learner) key is bound to")
+def create_key_command(role, learner, label, course_id):
     """Create an API key and print it on the last line (it is shown only once)."""
     storage.upgrade(current_app)
     try:
-        issued = auth.create_key(storage.session(current_app), role=role, learner=learner, label=label)
+        issued = auth.create_key(storage.session(current_app), role=role, learner=learner, label=label,
+                                 course_id=course_id)
     except GraderError as exc:
         raise click.UsageError(exc.detail) from exc
     click.echo(f"created {role} key {issued.id}; store it now, it is not shown again:")
