@@ -39,7 +39,8 @@ def grade_batch_command(folder, course_id, exercise_id, assignment_id, out):
                 db.rollback()
                 failures.append((path.name, getattr(exc, "detail", str(exc))))
     out = out or folder / "gradebook.csv"
-    out.write_text(gradebook.as_csv(gradebook.gradebook(db, course_id)))
+    with open(out, "w") as csv_file:
+        csv_file.writelines(gradebook.csv_lines(db, course_id))
     click.echo(f"graded {len(files) - len(failures)} of {len(files)} files; gradebook written to {out}")
     for name, reason in failures:
         click.echo(f"  not graded: {name}: {reason}")

@@ -1,39 +1,73 @@
-"""The gradebook (learner x assignment) and class analytics, computed from stored submissions."""
+"""The gradebook (learner x assignment) and class analytics, computed in the database.
+
+Aggregates select the few columns they need over indexed columns (window functions pick each
+learner's score under the assignment's rule); no report, answer or source JSON is loaded, and the
+misconception slugs come from their own indexed table. The gradebook is read a page of learners at
+a time (keyset pagination on the learner id), so a page costs the same in a course of 100 or of
+100,000 learners, and the CSV streams page by page with flat memory.
+"""
 from __future__ import annotations
 
 import csv
 import io
-from collections import Counter, defaultdict
+from typing import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import case, distinct, func, literal, select
 
-from grader.courses import _aware, learners_of, list_assignments
-from grader.storage.models import Submission
+from grader.courses import list_assignments
+from grader.storage.models import Assignment, Enrollment, Submission, SubmissionMisconception
 
 UNGRADED = ("invalid", "pending")  # not a grade: a queued submission counts once it is graded
 COLUMNS = ("learner", "assignment_id", "exercise_id", "title", "score", "max_score", "attempts", "late")
+PAGE = 100  # learners per gradebook page (JSON and pages); the CSV reads 1000 at a time
+MAX_PAGE = 1000
 
 
-def gradebook(db, course_id: str, learner: str | None = None) -> list[dict]:
-    """One row per enrolled learner and assignment: the score by the assignment's rule (best or last,
-    after late penalties), the attempts that counted, and whether that score came late."""
-    assignments = list_assignments(db, course_id)
-    learners = [learner] if learner else learners_of(db, course_id)
-    rows_by = defaultdict(list)
-    query = select(Submission).where(Submission.course_id == course_id, Submission.assignment_id.is_not(None),
-                                     Submission.verdict.not_in(UNGRADED)).order_by(Submission.created_at, Submission.id)
-    for row in db.scalars(query):
-        rows_by[(row.learner, row.assignment_id)].append(row)
+def learner_page(db, course_id: str, after: str | None = None, limit: int = PAGE) -> list[str]:
+    """Enrolled learners in id order, the `limit` after `after` (keyset pagination)."""
+    query = select(Enrollment.learner).where(Enrollment.course_id == course_id).order_by(Enrollment.learner)
+    if after is not None:
+        query = query.where(Enrollment.learner > after)
+    return list(db.scalars(query.limit(limit)))
+
+
+def gradebook(db, course_id: str, learner: str | None = None, *, after: str | None = None,
+              limit: int | None = None, assignments=None) -> list[dict]:
+    """One row per learner and assignment for a page of learners (or the one learner named): the
+    score by the assignment's rule (best or last, after late penalties), the attempts that counted,
+    and whether that score came late."""
+    assignments = assignments if assignments is not None else list_assignments(db, course_id)
+    learners = [learner] if learner else learner_page(db, course_id, after, limit or PAGE)
+    chosen = _chosen(db, course_id, learners) if learners and assignments else {}
     book = []
     for who in learners:
         for assignment in assignments:
-            attempts = rows_by.get((who, assignment.id), [])
-            chosen = _chosen(attempts, assignment.scoring)
+            score, max_score, late, attempts = chosen.get((who, assignment.id), (None, None, False, 0))
             book.append({"learner": who, "assignment_id": assignment.id, "exercise_id": assignment.exercise_id,
-                         "title": assignment.title, "score": chosen.final_score if chosen else None,
-                         "max_score": chosen.max_score if chosen else None, "attempts": len(attempts),
-                         "late": bool(chosen and chosen.late)})
+                         "title": assignment.title, "score": score, "max_score": max_score, "attempts": attempts,
+                         "late": bool(late)})
     return book
+
+
+def _chosen(db, course_id: str, learners: list[str]) -> dict:
+    """(learner, assignment) -> (final score, max score, late, attempts) of the submission that holds
+    the grade: the best final score (the latest on a tie) or the last one, as the rule says."""
+    last = Assignment.scoring == "last"
+    key = (Submission.learner, Submission.assignment_id)
+    ranked = (select(Submission.learner, Submission.assignment_id, Submission.final_score, Submission.max_score,
+                     Submission.late, func.count().over(partition_by=key).label("attempts"),
+                     func.row_number().over(partition_by=key, order_by=(
+                         case((last, literal(0.0)), else_=func.coalesce(Submission.final_score, 0.0)).desc(),
+                         Submission.created_at.desc(),
+                         case((last, Submission.id), else_=None).desc(),
+                         case((last, None), else_=Submission.id).asc())).label("rank"))
+              .join(Assignment, Assignment.id == Submission.assignment_id)
+              .where(Submission.course_id == course_id, Submission.learner.in_(learners),
+                     Submission.assignment_id.is_not(None), Submission.verdict.not_in(UNGRADED))
+              .subquery())
+    rows = db.execute(select(ranked.c.learner, ranked.c.assignment_id, ranked.c.final_score, ranked.c.max_score,
+                             ranked.c.late, ranked.c.attempts).where(ranked.c.rank == 1))
+    return {(r.learner, r.assignment_id): (r.final_score, r.max_score, r.late, r.attempts) for r in rows}
 
 
 def standing(db, assignment, learner: str):
@@ -42,22 +76,40 @@ def standing(db, assignment, learner: str):
     attempts = db.scalars(select(Submission).where(
         Submission.assignment_id == assignment.id, Submission.learner == learner,
         Submission.verdict.not_in(UNGRADED)).order_by(Submission.created_at, Submission.id)).all()
-    return _chosen(attempts, assignment.scoring)
-
-
-def _chosen(attempts, scoring):
     if not attempts:
         return None
-    if scoring == "last":
+    if assignment.scoring == "last":
         return attempts[-1]
-    # a row still in the session is aware; SQLite gives stored ones back naive (they are UTC)
-    return max(attempts, key=lambda row: (row.final_score or 0.0, _aware(row.created_at)))
+    return max(attempts, key=lambda row: (row.final_score or 0.0, row.created_at))
+
+
+def csv_lines(db, course_id: str, learner: str | None = None) -> Iterator[str]:
+    """The whole gradebook as CSV text, a page of 1000 learners at a time (flat memory)."""
+    yield _csv_text([], header=True)
+    assignments = list_assignments(db, course_id)
+    if learner:
+        yield _csv_text(gradebook(db, course_id, learner, assignments=assignments))
+        return
+    after = None
+    while True:
+        learners = learner_page(db, course_id, after, MAX_PAGE)
+        if not learners:
+            return
+        rows = gradebook(db, course_id, after=after, limit=MAX_PAGE, assignments=assignments)
+        yield _csv_text(rows)
+        after = learners[-1]
+        db.expunge_all()  # nothing of a page stays in the session
 
 
 def as_csv(rows: list[dict]) -> str:
+    return _csv_text(rows, header=True)
+
+
+def _csv_text(rows: list[dict], header: bool = False) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     writer.writerows({**row, "score": "" if row["score"] is None else row["score"],
                       "max_score": "" if row["max_score"] is None else row["max_score"]} for row in rows)
     return buffer.getvalue()
@@ -65,28 +117,48 @@ def as_csv(rows: list[dict]) -> str:
 
 def stats(db, exercise, course_id: str | None) -> dict:
     """Attempts, score distribution, first-try correct rate, and misconceptions ranked by the number of
-    learners who hit them, with their counts per day."""
-    query = select(Submission).where(Submission.exercise_id == exercise.id, Submission.verdict != "invalid")
+    learners who hit them, with their counts per day: each one aggregate query."""
+    where = [Submission.exercise_id == exercise.id, Submission.verdict != "invalid"]
     if course_id:
-        query = query.where(Submission.course_id == course_id)
-    rows = list(db.scalars(query.order_by(Submission.created_at, Submission.id)))
-    first = {}
-    for row in rows:
-        first.setdefault(row.learner, row)
+        where.append(Submission.course_id == course_id)
+    attempts, learners = db.execute(select(func.count(), func.count(distinct(Submission.learner))).where(*where)).one()
+    first = (select(Submission.verdict, func.row_number().over(
+        partition_by=Submission.learner, order_by=(Submission.created_at, Submission.id)).label("rank"))
+        .where(*where).subquery())
+    first_right = db.scalar(select(func.count()).select_from(first).where(first.c.rank == 1,
+                                                                        first.c.verdict == "correct"))
+    ratio = 5 * Submission.score / Submission.max_score  # int(ratio), capped at 4, as bins; no bin for max 0
+    bin_of = case((ratio >= 4, 4), (ratio >= 3, 3), (ratio >= 2, 2), (ratio >= 1, 1), else_=0)
     bins = [0] * 5
-    for row in rows:
-        bins[min(4, int(5 * row.score / row.max_score))] += 1 if row.max_score else 0
-    learners_by_slug, days_by_slug = defaultdict(set), defaultdict(Counter)
-    for row in rows:
-        for match in row.report.get("misconceptions", []):
-            learners_by_slug[match["slug"]].add(row.learner)
-            days_by_slug[match["slug"]][row.created_at.date().isoformat()] += 1
-    ranked = sorted(learners_by_slug, key=lambda slug: (-len(learners_by_slug[slug]), slug))
+    for index, count in db.execute(select(bin_of, func.count()).where(*where, Submission.max_score > 0)
+                                   .group_by(bin_of)):
+        bins[int(index)] += count
     return {
-        "exercise_id": exercise.id, "course_id": course_id, "attempts": len(rows), "learners": len(first),
-        "first_try_correct_rate": (sum(r.verdict == "correct" for r in first.values()) / len(first)) if first else None,
+        "exercise_id": exercise.id, "course_id": course_id, "attempts": attempts, "learners": learners,
+        "first_try_correct_rate": first_right / learners if learners else None,
         "score_distribution": [{"from": k / 5, "to": (k + 1) / 5, "count": n} for k, n in enumerate(bins)],
-        "misconceptions": [{"slug": slug, "title": exercise.misconception(slug).title,
-                            "learners": len(learners_by_slug[slug]), "by_day": dict(sorted(days_by_slug[slug].items()))}
-                           for slug in ranked],
+        "misconceptions": _misconceptions(db, exercise, course_id),
     }
+
+
+def _misconceptions(db, exercise, course_id):
+    """Slugs ranked by learners, with counts per UTC day, from the slug table (invalid reports name
+    none; pending ones none yet)."""
+    table = SubmissionMisconception
+    where = [table.exercise_id == exercise.id] + ([table.course_id == course_id] if course_id else [])
+    day = _utc_day(db, table.created_at)
+    learners = dict(db.execute(select(table.slug, func.count(distinct(table.learner))).where(*where)
+                               .group_by(table.slug)).all())
+    by_day: dict[str, dict[str, int]] = {}
+    for slug, when, count in db.execute(select(table.slug, day, func.count()).where(*where).group_by(table.slug, day)):
+        by_day.setdefault(slug, {})[str(when)] = count
+    ranked = sorted(learners, key=lambda slug: (-learners[slug], slug))
+    return [{"slug": slug, "title": exercise.misconception(slug).title, "learners": learners[slug],
+             "by_day": dict(sorted(by_day[slug].items()))} for slug in ranked]
+
+
+def _utc_day(db, column):
+    if db.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.date(column)  # SQLite stores UTC digits (grader.storage.types.UTCDateTime)
+

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from grader.auth import Principal
 from grader.grading.numeric import grade_numeric
 from grader.lti import passback
-from grader.service import Context, find_exercise, grade_code_submission, legacy_seeds, record
+from grader.service import Context, find_exercise, grade_code_submission, index_slugs, legacy_seeds, record
 from grader.storage.models import Submission
 
 
@@ -32,6 +32,7 @@ def regrade(db, ctx: Context, principal: Principal, exercise_id: str, course_id:
         row.history = [*(row.history or []), old]
         row.exercise_version = exercise.version
         record(row, report, penalty)
+        index_slugs(row, report)
         changes.append({"id": row.id, "learner": row.learner, "from_version": old["exercise_version"],
                         "old_verdict": old["verdict"], "new_verdict": row.verdict, "old_score": old["score"],
                         "new_score": row.score, "changed": (old["verdict"], old["score"]) != (row.verdict, row.score)})

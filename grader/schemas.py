@@ -196,6 +196,8 @@ class SubmissionQuerySchema(StrictSchema):
     exercise_id = fields.String()
     course_id = fields.String()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "where the previous page ended: the `next` Link header carries it"})
 
 
 class KeyRequestSchema(StrictSchema):
@@ -262,6 +264,10 @@ class AssignmentSchema(Schema):
 
 class GradebookQuerySchema(StrictSchema):
     course_id = fields.String()
+    after = fields.String(validate=LEARNER, metadata={
+        "description": "the last learner of the previous page: the `next` Link header carries it"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000),
+                           metadata={"description": "learners per page (each with every assignment)"})
 
 
 class GradebookRowSchema(Schema):

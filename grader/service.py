@@ -1,15 +1,17 @@
 """Use cases behind the views: issue an instance, grade and store a submission, read submissions."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import secrets
 import time
 import uuid
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from grader import courses, delivery, fairshare, metrics, notebooks, ratelimit, tokens
@@ -23,7 +25,7 @@ from grader.grading.report import Report, Verdict
 from grader.problems import Forbidden, IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
 from grader.sandbox.client import SandboxClient, SandboxUnavailable
 from grader.schemas import SubmissionSchema
-from grader.storage.models import Submission, utcnow
+from grader.storage.models import Submission, SubmissionMisconception, utcnow
 
 
 SUBMISSION_SCHEMA = SubmissionSchema()  # built once: a schema's fields are deep-copied on construction
@@ -114,6 +116,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
                      idempotency_key=idempotency_key, request_sha256=digest, callback_url=body.get("callback_url"))
     report = _grade(db, ctx, exercise, learner, body, row)
     record(row, report, placement.penalty)
+    index_slugs(row, report)
     queued = report.verdict is Verdict.PENDING
     try:
         # counters first: an upsert after db.add would autoflush the row outside this try
@@ -205,6 +208,13 @@ def record(row, report, penalty):
     row.report = SUBMISSION_SCHEMA.dump({**vars(report), **_meta(row)})
 
 
+def index_slugs(row, report) -> None:
+    """The report's misconception slugs as rows of their own (replacing any earlier ones)."""
+    row.slug_rows = [SubmissionMisconception(slug=slug, learner=row.learner, exercise_id=row.exercise_id,
+                                             course_id=row.course_id, created_at=row.created_at)
+                     for slug in dict.fromkeys(m.slug for m in report.misconceptions)]
+
+
 def _replay(db, ctx, principal, idempotency_key, digest):
     earlier = db.scalar(select(Submission).where(Submission.key_id == principal.key_id,
                                                  Submission.idempotency_key == idempotency_key))
@@ -277,20 +287,42 @@ def get_submission(db, principal: Principal, submission_id: str) -> dict:
 
 
 def list_submissions(db, principal: Principal, *, learner=None, exercise_id=None, course_id=None,
-                     limit=50) -> list[dict]:
-    """Newest first; a learner key sees only its own learner's, an instructor key only its course's."""
+                     limit=50, cursor=None) -> tuple[list[dict], str | None]:
+    """Newest first, a page at a time: (reports, the cursor of the next page or None). A learner key
+    sees only its own learner's, an instructor key only its course's. Keyset pagination on
+    (created_at, id): a page costs the same however many rows come before it."""
     if principal.role == "learner":
         learner = acting_learner(principal, learner)
     if principal.role == "instructor":
         if course_id not in (None, principal.course_id):
             raise Forbidden(f"This instructor key is for course {principal.course_id!r}.")
-        course_id = principal.course_id or "\x00"  # an instructor key without a course sees nothing
-    query = select(Submission).order_by(Submission.created_at.desc()).limit(limit)
+        course_id = principal.course_id or "\x01"  # an instructor key without a course sees nothing
+    query = select(Submission.report, Submission.created_at, Submission.id).order_by(
+        Submission.created_at.desc(), Submission.id.desc()).limit(limit + 1)
     for column, value in ((Submission.learner, learner), (Submission.exercise_id, exercise_id),
                           (Submission.course_id, course_id)):
         if value:
             query = query.where(column == value)
-    return [row.report for row in db.scalars(query)]
+    if cursor:
+        at, row_id = _read_cursor(cursor)
+        query = query.where(or_(Submission.created_at < at, and_(Submission.created_at == at, Submission.id < row_id)))
+    rows = db.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [r.report for r in rows], (_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+
+
+def _cursor(created_at, row_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
+
+
+def _read_cursor(cursor: str):
+    try:
+        at, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(at), row_id
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("cursor is not one this service gave out; start without it.",
+                             errors={"cursor": ["not a cursor"]}) from None
 
 
 def _meta(row: Submission) -> dict:

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import redis
 from celery import Celery, Task
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from grader import service, storage
 from grader.catalog import get_catalog
 from grader.grading.report import PartResult, Report, Verdict
 from grader.problems import Unavailable
-from grader.storage.models import Submission, utcnow
+from grader.storage.models import Submission, SubmissionMisconception, utcnow
 
 logger = logging.getLogger(__name__)
 QUEUE = "grading"
@@ -109,6 +109,11 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
                                  final_score=row.final_score, report=row.report, graded_at=utcnow(),
                                  hidden_seeds=row.hidden_seeds)
                          .execution_options(synchronize_session=False)).rowcount
+    slugs = list(dict.fromkeys(m.slug for m in report.misconceptions))
+    if written and slugs:  # the row is detached: its slug rows are inserted here
+        db.execute(insert(SubmissionMisconception), [
+            {"submission_id": row.id, "slug": slug, "learner": row.learner, "exercise_id": row.exercise_id,
+             "course_id": row.course_id, "created_at": row.created_at} for slug in slugs])
     owed = service.schedule_deliveries(db, row) if written else 0
     db.commit()
     if owed:

@@ -1,5 +1,5 @@
 """Courses, learners, assignments, the gradebook, class analytics, regrades and learner data."""
-from flask import current_app, g, request
+from flask import current_app, g, request, stream_with_context, url_for
 
 from grader import courses, gradebook, learners, regrade as regrades, service, storage
 from grader.delivery import delivery_states
@@ -105,7 +105,8 @@ def list_assignments(course_id):
 @blp.route("/gradebook")
 @blp.arguments(GradebookQuerySchema, location="query")
 @blp.response(200, GradebookRowSchema(many=True))
-@blp.doc(security=AUTH, description="`Accept: text/csv` for the CSV export.")
+@blp.doc(security=AUTH, description="A page of learners (`limit`, default 100), each with every assignment; the "
+         "`Link: <…>; rel=\"next\"` header names the next page. `Accept: text/csv` streams the whole gradebook.")
 @require("admin", "instructor", "learner")
 def get_gradebook(query):
     """Learner x assignment: score by the scoring rule, attempts, late flag; a learner sees their rows."""
@@ -119,11 +120,16 @@ def get_gradebook(query):
         learner = g.principal.learner
     else:
         courses.get_course(db(), g.principal, course_id)
-    rows = gradebook.gradebook(db(), course_id, learner)
-    if wants_csv():
-        return current_app.response_class(gradebook.as_csv(rows), mimetype="text/csv", headers={
+    if wants_csv():  # the whole gradebook, streamed a page of learners at a time
+        lines = stream_with_context(gradebook.csv_lines(db(), course_id, learner))
+        return current_app.response_class(lines, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="gradebook-{course_id}.csv"'})
-    return rows
+    rows = gradebook.gradebook(db(), course_id, learner, after=query.get("after"), limit=query["limit"])
+    headers = {}
+    last = rows[-1]["learner"] if rows else None
+    if learner is None and last is not None and gradebook.learner_page(db(), course_id, last, 1):
+        headers["Link"] = f'<{url_for("courses.get_gradebook", course_id=course_id, after=last, limit=query["limit"])}>; rel="next"'
+    return rows, 200, headers
 
 
 @blp.route("/exercises/<exercise_id>/stats")

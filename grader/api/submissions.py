@@ -74,5 +74,11 @@ def get_submission(submission_id):
 @blp.doc(security=AUTH)
 @require("admin", "instructor", "learner")
 def list_submissions(query):
-    """Stored reports, newest first, filtered by learner and exercise; learners see their own."""
-    return service.list_submissions(storage.session(current_app), g.principal, **query)
+    """Stored reports, newest first, filtered by learner and exercise; learners see their own. A page
+    at a time: the `Link: <…>; rel="next"` header names the next page (cursor pagination)."""
+    reports, cursor = service.list_submissions(storage.session(current_app), g.principal, **query)
+    headers = {}
+    if cursor:
+        args = {k: v for k, v in query.items() if k != "cursor"}
+        headers["Link"] = f'<{url_for("submissions.list_submissions", **args, cursor=cursor)}>; rel="next"'
+    return reports, 200, headers

@@ -75,6 +75,10 @@ class Submission(Base):
 
     __tablename__ = "submissions"
     __table_args__ = (Index("ix_submissions_learner_exercise", "learner", "exercise_id"),
+                      Index("ix_submissions_course_learner", "course_id", "learner", "assignment_id", "created_at"),
+                      Index("ix_submissions_course_created", "course_id", "created_at", "id"),
+                      Index("ix_submissions_exercise_course", "exercise_id", "course_id", "created_at"),
+                      Index("ix_submissions_learner_created", "learner", "created_at", "id"),
                       UniqueConstraint("key_id", "idempotency_key", name="uq_submissions_idempotency"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -105,6 +109,44 @@ class Submission(Base):
     # code: the seeds of the hidden instances, drawn fresh for this submission (never shown; replayed by regrades)
     hidden_seeds: Mapped[list | None] = mapped_column(JSON)
     assignment: Mapped[Assignment | None] = relationship(lazy="select")
+    # the report's misconception slugs, indexed apart for analytics (see SubmissionMisconception)
+    slug_rows: Mapped[list["SubmissionMisconception"]] = relationship(
+        lazy="select", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class SubmissionMisconception(Base):
+    """One misconception slug a submission's report names, kept apart from the report JSON so that
+    analytics aggregate an index instead of parsing reports. Written with every report."""
+
+    __tablename__ = "submission_misconceptions"
+    __table_args__ = (Index("ix_misconceptions_exercise_course", "exercise_id", "course_id", "slug", "learner"),)
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), primary_key=True)
+    learner: Mapped[str] = mapped_column(String(200))
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    course_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RegradeJob(Base):
+    """A regrade of one exercise (in one course, or everywhere), run in batches that commit as they
+    go; after_created_at/after_id mark the last row regraded, so a stopped job resumes there."""
+
+    __tablename__ = "regrade_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    course_id: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    after_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    after_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Heartbeat(Base):

@@ -2,7 +2,8 @@
 score passback, and the LMS roster sync (NRPS) for courses launched over LTI."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, url_for
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
+                   stream_with_context, url_for)
 from sqlalchemy import select
 
 from grader import courses, delivery, gradebook, service, storage
@@ -29,12 +30,17 @@ def _course(course_id):
 def course(course_id):
     db = storage.session(current_app)
     _course(course_id)
-    rows = gradebook.gradebook(db, course_id)
+    after = request.args.get("after") or None
+    rows = gradebook.gradebook(db, course_id, after=after)
+    last = rows[-1]["learner"] if rows else None
+    more = last is not None and bool(gradebook.learner_page(db, course_id, last, 1))
     assignments = courses.list_assignments(db, course_id)
-    names = dict(db.execute(select(Enrollment.learner, Enrollment.name).where(Enrollment.course_id == course_id,
-                                                                            Enrollment.name.is_not(None))).all())
+    page = sorted({r["learner"] for r in rows})
+    names = dict(db.execute(select(Enrollment.learner, Enrollment.name).where(
+        Enrollment.course_id == course_id, Enrollment.learner.in_(page), Enrollment.name.is_not(None))).all())
     return render_template("gradebook.html", course_id=course_id, rows=rows, assignments=assignments, names=names,
-                           roster=roster.can_sync(db, course_id))
+                           roster=roster.can_sync(db, course_id),
+                           next_page=url_for("instructor.course", course_id=course_id, after=last) if more else None)
 
 
 @bp.route("/courses/<course_id>/passbacks")
@@ -58,7 +64,7 @@ def roster_sync(course_id):
 @login_required
 def gradebook_csv(course_id):
     _course(course_id)
-    text = gradebook.as_csv(gradebook.gradebook(storage.session(current_app), course_id))
+    text = stream_with_context(gradebook.csv_lines(storage.session(current_app), course_id))
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="gradebook-{course_id}.csv"'})
 

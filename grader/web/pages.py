@@ -181,7 +181,7 @@ def report(submission_id):
 @bp.route("/history")
 @login_required
 def history():
-    rows = service.list_submissions(storage.session(current_app), g.principal, limit=100)
+    rows, _ = service.list_submissions(storage.session(current_app), g.principal, limit=100)
     return render_template("history.html", submissions=rows)
 
 
