@@ -111,6 +111,28 @@ def deliver_command():
     click.echo(f"{delivery.deliver_due(current_app, limit=10_000)} deliveries attempted")
 
 
+@click.command("regrade")
+@click.argument("exercise_id")
+@click.option("--course", "course_id", help="only this course's submissions")
+@with_appcontext
+def regrade_command(exercise_id, course_id):
+    """Regrade the submissions made against an older version of EXERCISE_ID, in the foreground,
+    committing batch by batch (resumes an unfinished regrade of the same exercise and course)."""
+    from grader import regrade
+    from grader.auth import Principal
+    db = storage.session(current_app)
+    ctx = current_app.extensions["grader.context"]
+    try:
+        job = regrade.start(db, ctx, Principal(key_id=None, role="admin", learner=None), exercise_id, course_id)
+    except GraderError as exc:
+        raise click.ClickException(exc.detail) from exc
+    job = regrade.run(db, ctx, job.id)
+    click.echo(f"regrade {job.id}: {job.status}, {job.done} of {job.total} regraded, {job.changed} changed"
+               + (f" ({job.error})" if job.error else ""))
+    if job.status != "done":
+        raise SystemExit(1)
+
+
 @click.command("sweep-pending")
 @click.option("--older-than", "older_than_s", type=float, default=None,
               help="seconds a submission may stay pending (default GRADER_QUEUE_SWEEP_AFTER_S)")
@@ -130,6 +152,7 @@ def init_app(app) -> None:
     app.cli.add_command(gradescope.gradescope_command)
     app.cli.add_command(deliver_command)
     app.cli.add_command(sweep_pending_command)
+    app.cli.add_command(regrade_command)
     app.cli.add_command(create_course_command)
     app.cli.add_command(add_learners_command)
     app.cli.add_command(batch.grade_batch_command)

@@ -299,15 +299,18 @@ class RegradeQuerySchema(StrictSchema):
     course_id = fields.String()
 
 
-class RegradeSchema(Schema):
+class RegradeJobSchema(Schema):
     id = fields.String()
-    learner = fields.String()
-    from_version = fields.Integer()
-    old_verdict = fields.String()
-    new_verdict = fields.String()
-    old_score = fields.Float()
-    new_score = fields.Float()
-    changed = fields.Boolean()
+    exercise_id = fields.String()
+    course_id = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "queued, running, done, or failed (then `error`; a repeated "
+                                                    "request resumes it after its last committed batch)"})
+    total = fields.Integer(metadata={"description": "submissions made against an older version when it started"})
+    done = fields.Integer()
+    changed = fields.Integer(metadata={"description": "of those done, how many changed verdict or score"})
+    error = fields.String(allow_none=True)
+    created_at = fields.String()
+    updated_at = fields.String()
 
 
 class PassbackStateSchema(Schema):

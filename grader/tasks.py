@@ -40,6 +40,9 @@ class GradingQueue:
             raise Unavailable(f"The grading queue is full ({depth} submissions waiting); try again shortly.",
                               headers={"Retry-After": "30"})
 
+    def enqueue_regrade(self, job_id: str) -> None:
+        self.celery.send_task("grader.regrade", args=[job_id], queue=QUEUE)
+
     def enqueue(self, submission_id: str, request_id: str | None) -> None:
         self.celery.send_task("grader.grade_submission", args=[submission_id], kwargs={"request_id": request_id},
                               queue=QUEUE)
@@ -70,6 +73,11 @@ def init_app(app) -> None:
             return grade_queued(app, submission_id, request_id)
         except Unavailable as exc:  # the sandbox is down: try again later, the submission stays pending
             raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30))
+
+    @celery.task(name="grader.regrade", base=AppTask)
+    def regrade_job(job_id):
+        from grader import regrade
+        return regrade.run(storage.session(app), app.extensions["grader.context"], job_id).status
 
     @celery.task(name="grader.sweep_pending", base=AppTask)
     def sweep(older_than_s=None):

@@ -185,3 +185,18 @@ def free_port_number() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def regrade_and_wait(client, exercise_id, headers, query="", polls=1200):
+    """POST a regrade (202 + Location), then read its job until it is no longer queued or running
+    (bounded: polls x 50 ms); returns the job."""
+    import time
+    response = client.post(f"/api/v1/exercises/{exercise_id}/regrade{query}", headers=headers)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job = response.json
+    for _ in range(polls):
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.05)
+        job = client.get(response.headers["Location"], headers=headers).json
+    raise AssertionError(f"the regrade did not finish: {job}")

@@ -13,6 +13,7 @@ from grader import auth, gradebook, storage
 from grader.catalog import get_catalog
 from grader.storage.models import Assignment, Course, Enrollment, Submission, SubmissionMisconception
 from tests import gradebook_oracle
+from tests.conftest import regrade_and_wait
 
 EXERCISES = ("linear-bptt", "tanh-rnn-bptt", "gradient-clipping")
 
@@ -135,3 +136,38 @@ def test_listings_page_with_a_cursor_in_the_old_order(filled):
     assert seen == [row_id for _, row_id in expected]
     bad = client.get("/api/v1/submissions?course_id=big&cursor=bm90LWEtY3Vyc29y", headers=admin)
     assert bad.status_code == 422
+
+
+def test_a_regrade_commits_batch_by_batch_and_resumes_where_it_stopped(app, client, admin, make_key,
+                                                                       fetch_instance, submit, monkeypatch):
+    from grader import regrade
+    from grader.auth import Principal
+    from grader.reference.linear import linear_bptt
+    ann = make_key("learner", "ann")
+    for attempt in range(1, 13):
+        instance = fetch_instance("linear-bptt", ann, attempt)
+        answer = {k: v.tolist() for k, v in linear_bptt(**instance["arrays"]).items()}
+        assert submit(instance, answer, ann).status_code == 201
+    with app.app_context():
+        db = storage.session(app)
+        db.query(Submission).update({Submission.exercise_version: 0})
+        db.commit()
+        ctx = app.extensions["grader.context"]
+        job = regrade.start(db, ctx, Principal(key_id=None, role="admin", learner=None), "linear-bptt")
+        real, calls = regrade.grade_numeric, []
+
+        def dies_on_the_eighth(*args):
+            calls.append(1)
+            if len(calls) == 8:
+                raise RuntimeError("the worker was killed")
+            return real(*args)
+        monkeypatch.setattr(regrade, "grade_numeric", dies_on_the_eighth)
+        stopped = regrade.run(db, ctx, job.id, batch=5)
+        assert (stopped.status, stopped.done, stopped.total) == ("failed", 5, 12)
+        assert db.query(Submission).filter(Submission.exercise_version == 1).count() == 5  # one batch committed
+    monkeypatch.setattr(regrade, "grade_numeric", real)
+    finished = regrade_and_wait(client, "linear-bptt", admin)
+    assert finished["id"] == job.id and (finished["status"], finished["done"], finished["total"]) == ("done", 12, 12)
+    with app.app_context():
+        rows = storage.session(app).query(Submission).all()
+        assert all(r.exercise_version == 1 and len(r.history) == 1 for r in rows)  # each regraded once

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from grader import storage, tokens
 from grader.storage.models import Submission
-from tests.conftest import count_submissions, set_rate_limits
+from tests.conftest import count_submissions, regrade_and_wait, set_rate_limits
 from tests.test_catalog import CATALOG
 
 TANH = CATALOG["tanh-rnn-bptt"]
@@ -60,8 +60,8 @@ def test_a_regrade_replays_the_stored_hidden_instances(app, client, zygote, alic
         db = storage.session(app)
         db.execute(update(Submission).values(exercise_version=0))
         db.commit()
-    changes = client.post("/api/v1/exercises/tanh-rnn-bptt/regrade", headers=admin).json
-    assert len(changes) == 3 and not any(change["changed"] for change in changes)
+    job = regrade_and_wait(client, "tanh-rnn-bptt", admin)
+    assert (job["status"], job["done"], job["changed"]) == ("done", 3, 0)
     after = {row.id: row.report for row in _rows(app, "alice")}
     for old in before:
         new = after[old["id"]]

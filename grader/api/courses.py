@@ -10,7 +10,7 @@ from grader.problems import Forbidden, NotFound
 from grader.schemas import (LearnerErasureSchema, LearnerExportSchema, PassbacksSchema,
                             AssignmentInSchema, AssignmentSchema, CourseSchema, EnrollInSchema, EnrollOutSchema,
                             GradebookQuerySchema, GradebookRowSchema, KeySchema, RegradeQuerySchema,
-                            RegradeSchema, StatsQuerySchema, StatsSchema)
+                            RegradeJobSchema, StatsQuerySchema, StatsSchema)
 
 blp = ApiBlueprint("courses", __name__, description="Courses, assignments, gradebook and analytics")
 AUTH = [{"bearer": []}]
@@ -150,12 +150,29 @@ def exercise_stats(query, exercise_id):
 
 @blp.route("/exercises/<exercise_id>/regrade", methods=["POST"])
 @blp.arguments(RegradeQuerySchema, location="query")
-@blp.response(200, RegradeSchema(many=True))
+@blp.response(202, RegradeJobSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.doc(security=AUTH)
 @require("admin", "instructor")
 def regrade(query, exercise_id):
-    """Regrade submissions made against an older version; the old reports are kept."""
-    return regrades.regrade(db(), context(), g.principal, exercise_id, query.get("course_id"))
+    """Start (or resume) regrading the submissions made against an older version of the exercise; the
+    old reports are kept in each submission's history. 202 with the job; poll its Location."""
+    job = regrades.start(db(), context(), g.principal, exercise_id, query.get("course_id"))
+    if job.status != "done":
+        queue = current_app.extensions.get("grader.queue")
+        if queue is not None:
+            queue.enqueue_regrade(job.id)
+        else:
+            regrades.run_in_background(current_app._get_current_object(), job.id)
+    return regrades.as_dict(job), 202, {"Location": url_for("courses.get_regrade", job_id=job.id)}
+
+
+@blp.route("/regrades/<job_id>")
+@blp.response(200, RegradeJobSchema)
+@blp.doc(security=AUTH)
+@require("admin", "instructor")
+def get_regrade(job_id):
+    """A regrade job's progress."""
+    return regrades.as_dict(regrades.get(db(), g.principal, job_id))
 
 
 @blp.route("/courses/<course_id>/passbacks")

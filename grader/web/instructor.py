@@ -13,7 +13,7 @@ from grader.auth import require_course
 from grader.problems import Forbidden, GraderError
 from grader.web import plots
 from grader.web.pages import render_error
-from grader.storage.models import Enrollment
+from grader.storage.models import Enrollment, RegradeJob
 from grader.web.session import login_required
 
 bp = Blueprint("instructor", __name__, template_folder="templates")
@@ -38,8 +38,10 @@ def course(course_id):
     page = sorted({r["learner"] for r in rows})
     names = dict(db.execute(select(Enrollment.learner, Enrollment.name).where(
         Enrollment.course_id == course_id, Enrollment.learner.in_(page), Enrollment.name.is_not(None))).all())
+    regrades = db.scalars(select(RegradeJob).where(RegradeJob.course_id == course_id)
+                          .order_by(RegradeJob.created_at.desc()).limit(5)).all()
     return render_template("gradebook.html", course_id=course_id, rows=rows, assignments=assignments, names=names,
-                           roster=roster.can_sync(db, course_id),
+                           roster=roster.can_sync(db, course_id), regrades=regrades,
                            next_page=url_for("instructor.course", course_id=course_id, after=last) if more else None)
 
 
