@@ -15,7 +15,7 @@ from typing import Iterator
 from sqlalchemy import case, distinct, func, literal, select
 
 from grader.courses import list_assignments
-from grader.storage.models import Assignment, Enrollment, Submission, SubmissionMisconception
+from grader.storage.models import Enrollment, Submission, SubmissionMisconception
 
 UNGRADED = ("invalid", "pending")  # not a grade: a queued submission counts once it is graded
 COLUMNS = ("learner", "assignment_id", "exercise_id", "title", "score", "max_score", "attempts", "late")
@@ -38,7 +38,8 @@ def gradebook(db, course_id: str, learner: str | None = None, *, after: str | No
     and whether that score came late."""
     assignments = assignments if assignments is not None else list_assignments(db, course_id)
     learners = [learner] if learner else learner_page(db, course_id, after, limit or PAGE)
-    chosen = _chosen(db, course_id, learners) if learners and assignments else {}
+    last_rule = [a.id for a in assignments if a.scoring == "last"]
+    chosen = _chosen(db, course_id, learners, last_rule) if learners and assignments else {}
     book = []
     for who in learners:
         for assignment in assignments:
@@ -49,10 +50,11 @@ def gradebook(db, course_id: str, learner: str | None = None, *, after: str | No
     return book
 
 
-def _chosen(db, course_id: str, learners: list[str]) -> dict:
+def _chosen(db, course_id: str, learners: list[str], last_rule: list[int]) -> dict:
     """(learner, assignment) -> (final score, max score, late, attempts) of the submission that holds
-    the grade: the best final score (the latest on a tie) or the last one, as the rule says."""
-    last = Assignment.scoring == "last"
+    the grade: the best final score (the latest on a tie) or, for the assignments in last_rule, the
+    last one. One query over the covering index ix_submissions_course_learner."""
+    last = Submission.assignment_id.in_(last_rule) if last_rule else literal(False)
     key = (Submission.learner, Submission.assignment_id)
     ranked = (select(Submission.learner, Submission.assignment_id, Submission.final_score, Submission.max_score,
                      Submission.late, func.count().over(partition_by=key).label("attempts"),
@@ -61,13 +63,13 @@ def _chosen(db, course_id: str, learners: list[str]) -> dict:
                          Submission.created_at.desc(),
                          case((last, Submission.id), else_=None).desc(),
                          case((last, None), else_=Submission.id).asc())).label("rank"))
-              .join(Assignment, Assignment.id == Submission.assignment_id)
               .where(Submission.course_id == course_id, Submission.learner.in_(learners),
                      Submission.assignment_id.is_not(None), Submission.verdict.not_in(UNGRADED))
               .subquery())
-    rows = db.execute(select(ranked.c.learner, ranked.c.assignment_id, ranked.c.final_score, ranked.c.max_score,
-                             ranked.c.late, ranked.c.attempts).where(ranked.c.rank == 1))
-    return {(r.learner, r.assignment_id): (r.final_score, r.max_score, r.late, r.attempts) for r in rows}
+    rows = db.connection().execute(select(ranked.c.learner, ranked.c.assignment_id, ranked.c.final_score,
+                                          ranked.c.max_score, ranked.c.late, ranked.c.attempts)
+                                   .where(ranked.c.rank == 1))
+    return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
 
 
 def standing(db, assignment, learner: str):

@@ -1,5 +1,5 @@
 """Courses, learners, assignments, the gradebook, class analytics, regrades and learner data."""
-from flask import current_app, g, request, stream_with_context, url_for
+from flask import current_app, g, json, request, stream_with_context, url_for
 
 from grader import courses, gradebook, learners, regrade as regrades, service, storage
 from grader.delivery import delivery_states
@@ -129,7 +129,8 @@ def get_gradebook(query):
     last = rows[-1]["learner"] if rows else None
     if learner is None and last is not None and gradebook.learner_page(db(), course_id, last, 1):
         headers["Link"] = f'<{url_for("courses.get_gradebook", course_id=course_id, after=last, limit=query["limit"])}>; rel="next"'
-    return rows, 200, headers
+    # plain dicts of plain values: sent as they are (a schema dump of 1200 rows cost more than the query)
+    return current_app.response_class(json.dumps(rows), mimetype="application/json", headers=headers)
 
 
 @blp.route("/exercises/<exercise_id>/stats")

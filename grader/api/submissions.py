@@ -81,4 +81,5 @@ def list_submissions(query):
     if cursor:
         args = {k: v for k, v in query.items() if k != "cursor"}
         headers["Link"] = f'<{url_for("submissions.list_submissions", **args, cursor=cursor)}>; rel="next"'
-    return reports, 200, headers
+    # the reports were dumped through SubmissionSchema when they were stored: sent as they are
+    return current_app.response_class(json.dumps(reports), mimetype="application/json", headers=headers)

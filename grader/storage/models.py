@@ -75,9 +75,12 @@ class Submission(Base):
 
     __tablename__ = "submissions"
     __table_args__ = (Index("ix_submissions_learner_exercise", "learner", "exercise_id"),
-                      Index("ix_submissions_course_learner", "course_id", "learner", "assignment_id", "created_at"),
+                      # covering indexes of the gradebook and the statistics (migration 0012)
+                      Index("ix_submissions_course_learner", "course_id", "learner", "assignment_id", "created_at",
+                            "id", "verdict", "final_score", "max_score", "late"),
                       Index("ix_submissions_course_created", "course_id", "created_at", "id"),
-                      Index("ix_submissions_exercise_course", "exercise_id", "course_id", "created_at"),
+                      Index("ix_submissions_exercise_course", "exercise_id", "course_id", "learner", "created_at",
+                            "id", "verdict", "score", "max_score"),
                       Index("ix_submissions_learner_created", "learner", "created_at", "id"),
                       UniqueConstraint("key_id", "idempotency_key", name="uq_submissions_idempotency"))
 
