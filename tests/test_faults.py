@@ -44,14 +44,21 @@ def start_service(env, port):
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "3",
                                 "--log-level", "warning", "wsgi:app"], env={**os.environ, **env},
                                start_new_session=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
+    # the master binds the port at once; its workers answer only once they have loaded the app, which
+    # takes seconds on a loaded machine: wait until the service has answered health a few times
+    answered, deadline = 0, time.time() + 180
+    while time.time() < deadline and answered < 6:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("GET", "/api/v1/health", headers={"Connection": "close"})
+            conn.getresponse().read()
+            conn.close()
+            answered += 1
         except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+    if answered < 6:
+        raise RuntimeError("gunicorn did not start")
+    return process
 
 
 def call(port, method, path, headers, body=None):

@@ -62,6 +62,9 @@ def _cluster(zygote, url):
             [sys.executable, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--pool", "solo", "-Q", "grading",
              "--loglevel", "WARNING", "-n", f"w{k}@%h"], env={**os.environ, **env}, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    deadline = time.time() + 180  # both workers ready (each has loaded the app and joined the queue)
+    while time.time() < deadline and len(app.extensions["celery"].control.ping(timeout=1.0)) < 2:
+        time.sleep(0.5)
     yield {"app": app, "ports": ports, "admin": admin_key, "processes": processes}
     for process in processes["web"] + processes["workers"]:
         if process.poll() is None:
