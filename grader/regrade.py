@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from grader.auth import Principal
 from grader.grading.numeric import grade_numeric
-from grader.service import Context, find_exercise, grade_code_submission, record
+from grader.service import Context, find_exercise, grade_code_submission, record, under_policy
 from grader.storage.models import Submission
 
 
@@ -22,10 +22,11 @@ def regrade(db, ctx: Context, principal: Principal, exercise_id: str, course_id:
     changes = []
     for row in db.scalars(query.order_by(Submission.created_at)):
         old = row.report
+        graded_as = under_policy(exercise, row.assignment)
         if row.kind == "numeric":
-            report = grade_numeric(exercise, exercise.instance(row.seed), row.answer)
+            report = grade_numeric(graded_as, exercise.instance(row.seed), row.answer)
         else:
-            report = grade_code_submission(ctx, exercise, row.learner, row.source)
+            report = grade_code_submission(ctx, graded_as, row.learner, row.source)
         penalty = row.assignment.late_penalty if (row.late and row.assignment_id) else 0.0
         row.history = [*(row.history or []), old]
         row.exercise_version = exercise.version
