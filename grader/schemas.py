@@ -174,6 +174,12 @@ class SubmissionSchema(ReportSchema):
     created_at = fields.String(metadata={"description": "ISO 8601, UTC"})
 
 
+class StepErrorsSchema(Schema):
+    id = fields.String()
+    parts = fields.Dict(keys=fields.String(), values=fields.List(fields.List(fields.Float())), metadata={
+        "description": "part name -> [[time step, relative error of that step], ...]"})
+
+
 class SubmissionQuerySchema(StrictSchema):
     learner = fields.String(validate=LEARNER)
     exercise_id = fields.String()
