@@ -90,7 +90,8 @@ def _globals_used(cell: str, node: ast.stmt) -> list[str]:
         value = node.value
         return [n.id for n in ast.walk(value) if isinstance(n, ast.Name)] if value is not None else []
     table = symtable.symtable(ast.get_source_segment(cell, node) or ast.unparse(node), "<cell>", "exec")
-    names = []
+    # the segment's own level holds what defaults and decorators read
+    names = [s.get_name() for s in table.get_symbols() if s.is_referenced()]
     stack = list(table.get_children())
     while stack:
         child = stack.pop()
