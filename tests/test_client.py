@@ -1,13 +1,15 @@
 """The client package (client/, import bptt_grader) against a live service: every method, the
 console command, bad keys, 429, 413, a network failure and a retried submission graded once."""
+import html
 import importlib.util
 import json
 import os
+import re
 import stat
-import textwrap
 
 import numpy as np
 import pytest
+import requests
 
 from bptt_grader import AnswerError, ConnectionFailed, Grader, GraderError, RateLimited
 from bptt_grader import cli
@@ -255,3 +257,18 @@ def test_console_login_exercises_instance_submit_history(live, tmp_path, monkeyp
     assert cli.main(["history"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and "gradient-clipping" in lines[0] and "forward-mode-recursion" in lines[1]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(CATALOG))
+def test_each_exercise_page_shows_a_snippet_that_runs_as_it_is(live, exercise_id, monkeypatch):
+    """The page's snippet, read from the live page, run against the service with the learner's key."""
+    page = requests.get(f"{live['url']}/exercises/{exercise_id}", timeout=30)
+    snippet = html.unescape(re.search(r'<code id="client-snippet">(.*?)</code>', page.text, re.S).group(1))
+    assert f'g.instance("{exercise_id}")' in snippet and f'Grader("{live["url"]}")' in snippet
+    monkeypatch.setenv("BPTT_GRADER_KEY", live["key"])
+    namespace = {}
+    exec(compile(snippet, "snippet", "exec"), namespace)
+    report = namespace["report"]
+    assert report["exercise_id"] == exercise_id and report["verdict"] in ("incorrect", "invalid")
+    if "code" in CATALOG[exercise_id].info["kinds"]:
+        assert f"g.submit_code({CATALOG[exercise_id].info['entry_point']})" in snippet
