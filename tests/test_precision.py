@@ -113,3 +113,16 @@ def test_an_assignment_may_withhold_float32_credit(client, admin, fetch_instance
         verdicts[exercise_id] = (report["verdict"] == "correct", report["hints"])
     assert verdicts["tanh-rnn-bptt"] == (False, [FLOAT32_HINT])  # parts within 1e-8 by chance keep their credit
     assert verdicts["linear-bptt"] == (True, [])
+
+
+def test_code_computing_in_float32_is_named_float32_precision(zygote, alice, submit_code):
+    """The sandbox returns float32 arrays exactly (as float64 lists): the same diagnosis as numbers."""
+    source = TANH.solution.replace(
+        "def rnn_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):\n",
+        "def rnn_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):\n"
+        "    W_xh, W_hh, b_h, W_hq, b_q, X, H0 = (np.asarray(a, dtype=np.float32)\n"
+        "                                        for a in (W_xh, W_hh, b_h, W_hq, b_q, X, H0))\n")
+    assert source != TANH.solution
+    report = submit_code("tanh-rnn-bptt", source, alice).json
+    assert report["verdict"] == "correct" and [m["slug"] for m in report["misconceptions"]] == [FLOAT32_SLUG]
+    assert report["hints"] == []
