@@ -14,10 +14,12 @@ import requests
 from bptt_grader import AnswerError, ConnectionFailed, Grader, GraderError, RateLimited
 from bptt_grader import cli
 from bptt_grader.source import function_source
+from grader import auth, storage
 from grader.catalog import selftest
 from grader.grading.precision import FLOAT32_SLUG
 from tests.live import DroppingProxy, closed_port, serve
 from tests.test_catalog import CATALOG, instance_seed
+from tests.test_queue import cluster  # noqa: F401  (the queued service fixture)
 
 
 @pytest.fixture
@@ -272,3 +274,23 @@ def test_each_exercise_page_shows_a_snippet_that_runs_as_it_is(live, exercise_id
     assert report["exercise_id"] == exercise_id and report["verdict"] in ("incorrect", "invalid")
     if "code" in CATALOG[exercise_id].info["kinds"]:
         assert f"g.submit_code({CATALOG[exercise_id].info['entry_point']})" in snippet
+
+
+def queue_reachable():
+    from tests.test_queue import redis_reachable
+    from tests.conftest import postgres_reachable
+    return redis_reachable() and postgres_reachable()
+
+
+@pytest.mark.skipif(not queue_reachable(), reason="needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432")
+def test_queued_code_is_waited_for_with_wait_and_polled(cluster):
+    """On a queued service: wait=0 returns the pending report (202), wait_for polls it to the grade;
+    wait=N sends ?wait and returns the graded report."""
+    from tests.test_queue import SLOW, SOLUTION
+    with cluster["app"].app_context():
+        key = auth.create_key(storage.session(cluster["app"]), role="learner", learner="q1").key
+    grader = Grader(f"http://127.0.0.1:{cluster['ports'][0]}", key)
+    pending = grader.submit_code(SLOW, "tanh-rnn-bptt", wait=0)
+    assert pending["verdict"] == "pending"
+    assert grader.wait_for(pending, timeout=120).correct
+    assert grader.submit_code(SOLUTION, "tanh-rnn-bptt", wait=60).correct

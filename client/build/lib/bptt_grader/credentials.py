@@ -33,6 +33,6 @@ def save(url: str, key: str) -> Path:
 
 def resolve(url: str | None, key: str | None) -> tuple[str, str | None]:
     """The explicit values win, then BPTT_GRADER_URL / BPTT_GRADER_KEY, then the login file."""
-    stored = saved()
-    return (url or os.environ.get("BPTT_GRADER_URL") or stored.get("url") or DEFAULT_URL,
-            key or os.environ.get("BPTT_GRADER_KEY") or stored.get("key"))
+    url, key = url or os.environ.get("BPTT_GRADER_URL"), key or os.environ.get("BPTT_GRADER_KEY")
+    stored = saved() if not (url and key) else {}
+    return url or stored.get("url") or DEFAULT_URL, key or stored.get("key")
