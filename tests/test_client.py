@@ -3,6 +3,7 @@ console command, bad keys, 429, 413, a network failure and a retried submission 
 import html
 import importlib.util
 import json
+import linecache
 import os
 import re
 import stat
@@ -150,6 +151,27 @@ def test_function_source_keeps_the_helpers_and_leaves_the_client_out(tmp_path):
     text = function_source(load(path, "homework").clip_all)
     assert "def global_norm" in text and "EPS = 0.0" in text and "import numpy as np" in text
     assert "bptt_grader" not in text and "Grader(" not in text
+
+
+NOTEBOOK_CELLS = ["import numpy as np\nSCALE = 2.0\n\ndef helper(x):\n    return SCALE * np.asarray(x)\n\n"
+                  "def ping(n):\n    return n if n <= 0 else pong(n - 1)\n",
+                  "from bptt_grader import Grader\n\ndef pong(n):\n    return ping(n)\n\n"
+                  "def entry(x):\n    return helper(x) + pong(3)\n\nclient = Grader('http://127.0.0.1:1', 'unused')\n"]
+
+
+def test_function_source_brings_helpers_from_other_cells():
+    """Cells as IPython runs them: one namespace, each cell's text in linecache under its own name;
+    helpers calling each other across cells are brought once, the client is left out."""
+    namespace = {}
+    for k, cell in enumerate(NOTEBOOK_CELLS):
+        filename = f"<notebook-cell-{k}>"
+        linecache.cache[filename] = (len(cell), None, cell.splitlines(True), filename)
+        exec(compile(cell, filename, "exec"), namespace)
+    text = function_source(namespace["entry"])
+    assert "Grader" not in text and "client" not in text and text.count("def ping") == 1
+    fresh = {}
+    exec(compile(text, "submitted", "exec"), fresh)
+    assert float(fresh["entry"](1.5)) == pytest.approx(3.0, rel=1e-12)
 
 
 def test_submit_code_from_a_function_with_helpers(grader, tmp_path):
