@@ -2,8 +2,12 @@
 float64 answers never named so; an assignment may withhold the credit."""
 import numpy as np
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import inspect, text
 
 from grader import auth, storage
+from grader.storage import MIGRATIONS, engine_of
 from grader.catalog import selftest
 from grader.grading.numeric import grade_numeric
 from grader.grading.precision import FLOAT32_HINT, FLOAT32_SLUG, float32_valued
@@ -126,3 +130,23 @@ def test_code_computing_in_float32_is_named_float32_precision(zygote, alice, sub
     report = submit_code("tanh-rnn-bptt", source, alice).json
     assert report["verdict"] == "correct" and [m["slug"] for m in report["misconceptions"]] == [FLOAT32_SLUG]
     assert report["hints"] == []
+
+
+def test_the_credit_float32_migration_goes_down_and_up(app):
+    """0007_float32_credit (revises 0008): the column goes away on downgrade and comes back true."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = engine_of(app)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO courses (id, title, created_at) VALUES ('c9', 'x', '2026-01-01')"))
+        connection.execute(text("INSERT INTO assignments (course_id, exercise_id, title, late_policy, late_penalty, "
+                                "scoring, created_at) VALUES ('c9', 'linear-bptt', 't', 'refuse', 0, 'best', "
+                                "'2026-01-01')"))
+    for target, present in (("0008", False), ("head", True)):
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if target == "0008" else command.upgrade)(config, target)
+        columns = {c["name"] for c in inspect(engine).get_columns("assignments")}
+        assert ("credit_float32" in columns) is present, target
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT credit_float32 FROM assignments")).scalar_one() in (1, True)

@@ -36,18 +36,19 @@ def _collect(fn, pieces: list, seen: set) -> None:
         cell = textwrap.dedent(inspect.getsource(fn))
         tree = ast.parse(cell)
     definitions = _top_level(tree)
-    needed = [fn.__name__]
-    kept = set()
+    kept = {fn.__name__}
+    seen.add(fn.__name__)  # before recursing: helpers in other cells may call each other
+    needed = _globals_used(cell, definitions[fn.__name__])
     while needed:
         name = needed.pop()
         if name in kept or name in seen:
             continue
         kept.add(name)
+        seen.add(name)
         if name in definitions:
             needed += _globals_used(cell, definitions[name])
-        elif name != fn.__name__:
+        else:
             _from_globals(name, fn.__globals__, pieces, seen)
-    seen.update(kept)
     nodes = sorted({id(node): node for name, node in definitions.items() if name in kept}.values(),
                    key=lambda node: node.lineno)
     pieces.extend(ast.get_source_segment(cell, node) or ast.unparse(node) for node in nodes
