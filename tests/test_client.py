@@ -76,9 +76,12 @@ def test_lists_and_scalars_are_accepted(grader):
 
 def test_tensors_on_any_device_with_grad_are_accepted(grader):
     torch = pytest.importorskip("torch", reason="PyTorch is optional and not installed here")
-    instance = grader.instance("tanh-rnn-bptt")
+    instance = grader.instance("tanh-rnn-bptt", as_torch=True)
+    assert all(isinstance(value, torch.Tensor) for value in instance.params.values())
     answer = {name: torch.tensor(value, requires_grad=True) for name, value in reference(instance).items()}
     assert grader.submit(instance, answer).correct
+    single = {name: value.float() for name, value in answer.items()}
+    assert grader.submit(instance, single).slugs == [FLOAT32_SLUG]
 
 
 def test_a_nan_is_refused_before_anything_is_sent(grader):
