@@ -1,4 +1,4 @@
-"""`pip install ./client` into a fresh target, then client/examples/from_a_notebook.ipynb run end to
+"""`pip install ./client` into a fresh venv, then client/examples/from_a_notebook.ipynb run end to
 end by nbclient on a real IPython kernel against a live service; its outputs are checked."""
 import os
 import subprocess
@@ -15,13 +15,18 @@ NOTEBOOK = ROOT / "client" / "examples" / "from_a_notebook.ipynb"
 
 @pytest.fixture(scope="module")
 def installed_client(tmp_path_factory):
-    """The client installed by pip from client/ (no network: --no-deps, no build isolation)."""
-    target = tmp_path_factory.mktemp("client-site")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
-                           "--no-build-isolation", "--target", str(target), str(ROOT / "client")],
-                          capture_output=True, text=True)
+    """A fresh venv with the client installed by its own pip from client/, offline: numpy and
+    requests (and the build backend) come from this environment through a .pth file, --no-deps."""
+    venv = tmp_path_factory.mktemp("learner") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    python = venv / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    (site / "outer_environment.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
+    done = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
+                           "--no-build-isolation", str(ROOT / "client")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return target
+    return {"venv": venv, "site": site, "python": python}
 
 
 def clean_env(site, **extra):
@@ -31,11 +36,11 @@ def clean_env(site, **extra):
 
 
 def test_pip_install_gives_the_package_and_the_console_command(installed_client, tmp_path):
-    env = clean_env(installed_client)
-    where = subprocess.run([sys.executable, "-c", "import bptt_grader; print(bptt_grader.__file__)"],
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BPTT_GRADER_", "PYTHONPATH"))}
+    where = subprocess.run([str(installed_client["python"]), "-c", "import bptt_grader; print(bptt_grader.__file__)"],
                            capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert where.returncode == 0 and where.stdout.startswith(str(installed_client)), where.stderr
-    usage = subprocess.run([str(installed_client / "bin" / "bptt-grader"), "--help"], capture_output=True,
+    assert where.returncode == 0 and where.stdout.startswith(str(installed_client["site"])), where.stderr
+    usage = subprocess.run([str(installed_client["venv"] / "bin" / "bptt-grader"), "--help"], capture_output=True,
                            text=True, env=env, cwd=tmp_path)
     assert usage.returncode == 0 and "login" in usage.stdout and "submit" in usage.stdout
 
@@ -59,7 +64,7 @@ def test_the_example_notebook_runs_end_to_end(installed_client, tmp_path, zygote
     nbclient = pytest.importorskip("nbclient", reason="nbclient is a test requirement (requirements-dev.txt)")
     pytest.importorskip("ipykernel", reason="ipykernel is a test requirement (requirements-dev.txt)")
     with serve(tmp_path, zygote) as service:
-        for name, value in clean_env(installed_client, BPTT_GRADER_URL=service["url"],
+        for name, value in clean_env(installed_client["site"], BPTT_GRADER_URL=service["url"],
                                      BPTT_GRADER_KEY=service["key"],
                                      BPTT_GRADER_CONFIG=str(tmp_path / "no-login.json")).items():
             monkeypatch.setenv(name, value)

@@ -1,7 +1,7 @@
 """HTTP to the service: the key, problem+json errors, retries with one Idempotency-Key, 429 waits."""
 from __future__ import annotations
 
-import sys
+import logging
 import time
 import uuid
 
@@ -10,9 +10,13 @@ import requests
 from bptt_grader.errors import ConnectionFailed, GraderError, RateLimited
 
 
+logger = logging.getLogger("bptt_grader")
+
+
 def say(text: str) -> None:
-    """The default way the client tells the user it is waiting: a line on stderr (shown in Jupyter)."""
-    print(text, file=sys.stderr)
+    """The default way the client tells the user it is waiting: a warning of its logger, which an
+    unconfigured Python (a notebook, a script) prints on stderr."""
+    logger.warning(text)
 
 
 class Http:
