@@ -86,6 +86,20 @@ def test_a_part_right_only_to_float32_next_to_a_wrong_part_keeps_the_hints():
     assert report.verdict == "partially_correct" and report.hints == TANH.hints
 
 
+def test_float32_inputs_with_float64_sums_get_the_precision_hint_not_the_credit():
+    """linear-bptt's reference run on float32 inputs returns float64 arrays (numpy upcasts in the
+    sums): within 1e-5, not float32 numbers, so not credited nor named, but told it is precision."""
+    exercise = CATALOG["linear-bptt"]
+    instance = exercise.instance(6)
+    answer = exercise.solve(selftest.float32_params(instance.params))
+    assert all(np.asarray(value).dtype == np.float64 for value in answer.values())
+    report = grade_numeric(exercise, instance, answer_json(answer))
+    wrong = [p for p in report.parts if p.verdict != "correct"]
+    assert wrong and report.verdict != "correct" and FLOAT32_SLUG not in slugs(report)
+    assert all(p.relation.kind == "precision" and "not a math error" in p.message for p in wrong)
+    assert report.hints == (FLOAT32_HINT,)
+
+
 @pytest.mark.parametrize("values, expected", [
     ([1 / 3, 2 ** 0.5, -np.pi * 1e-9], False),                    # computed float64 values
     (np.float32([0.1, 2.5, -3.0]).astype(float).tolist(), True),  # a float32 array's .tolist()

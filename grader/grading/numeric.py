@@ -33,7 +33,8 @@ def assemble(exercise: Exercise, parts: list[PartResult]) -> Report:
     score = round(sum(p.score for p in parts), 10)
     verdict = (Verdict.CORRECT if all(p.verdict is Verdict.CORRECT for p in parts)
                else Verdict.INCORRECT if score == 0.0 else Verdict.PARTIALLY_CORRECT)
-    precision_only = all(p.misconceptions == (precision.FLOAT32_SLUG,) for p in parts if p.verdict is not Verdict.CORRECT)
+    precision_only = all(p.misconceptions == (precision.FLOAT32_SLUG,) or (p.relation and p.relation.kind == "precision")
+                         for p in parts if p.verdict is not Verdict.CORRECT)
     # right math is never sent to the derivation hints
     hints = () if verdict is Verdict.CORRECT else (precision.FLOAT32_HINT,) if precision_only else exercise.hints
     return Report(verdict=verdict, score=score, max_score=exercise.max_score, parts=tuple(parts),
@@ -121,9 +122,10 @@ def _float32(exercise, part, error) -> PartResult:
 
 def _wrong_array(part, instance, expected, actual, error, slugs, transposed) -> PartResult:
     first_step = int(instance.params[part.time_origin]) if part.time_origin else 1
-    relation = None if slugs else find_relation(expected=expected, actual=actual, rtol=part.rtol,
-                                                scales=instance.scales, time_axis=part.time_axis,
-                                                first_step=first_step)
+    relation = None if slugs or transposed else precision.precision_relation(part, error)
+    relation = relation or (None if slugs else find_relation(expected=expected, actual=actual, rtol=part.rtol,
+                                                             scales=instance.scales, time_axis=part.time_axis,
+                                                             first_step=first_step))
     message = f"{part.name} differs from the reference: relative error {error:.3g}."
     location = locate(expected=expected, actual=actual, time_axis=part.time_axis, first_step=first_step)
     if transposed:

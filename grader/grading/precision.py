@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader.grading.report import Relation
+
 FLOAT32_SLUG = "float32-precision"
 FLOAT32_EQUATION = "float64 throughout (conventions)"
 FLOAT32_MESSAGE = ("The math is right, but the numbers were computed in float32 (PyTorch's default dtype) and "
@@ -35,6 +37,17 @@ def float32_valued(array: np.ndarray) -> bool:
 def within_float32(part, *, expected: np.ndarray, actual: np.ndarray) -> bool:
     """A float32-valued answer within the part's float32 tolerance of the reference."""
     return float32_valued(actual) and part.distance(actual, expected) <= part.float32_rtol
+
+
+def precision_relation(part, error: float):
+    """For an answer within float32_rtol that is not float32-valued (float32 inputs summed into
+    float64 arrays, say): not credited, not named, but said to be a precision issue, not a math error."""
+    if error > part.float32_rtol:
+        return None
+    return Relation(kind="precision", detail=(
+        f"It is within {part.float32_rtol:g} of the reference, as float32 work is: a precision issue, not a "
+        f"math error. Compute in float64 throughout (float32 inputs lose these digits even when the sums are "
+        f"float64)."))
 
 
 def credited_message(name: str, error: float, rtol: float) -> str:
