@@ -105,7 +105,8 @@ def test_float32_inputs_with_float64_sums_get_the_precision_hint_not_the_credit(
     (np.float32([0.1, 2.5, -3.0]).astype(float).tolist(), True),  # a float32 array's .tolist()
     ([float(str(np.float32(v))) for v in (0.1, 1 / 3, -7.25e-9)], True),  # printed float32 values
     ([1 / 3, float(np.float32(0.5))], False),                     # one float64 entry is enough
-], ids=["float64", "exact-float32", "float32-decimals", "mixed"])
+    ([1e300, 1.0], False),                                        # beyond float32's range, without a warning
+], ids=["float64", "exact-float32", "float32-decimals", "mixed", "huge"])
 def test_float32_valued(values, expected):
     assert float32_valued(np.asarray(values)) is expected
 

@@ -26,7 +26,8 @@ def float32_valued(array: np.ndarray) -> bool:
 
     Short decimals (0.1, 2.5) are both; a computed float64 value has 16-17 digits and is not.
     """
-    single = np.asarray(array, dtype=np.float64).astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32's range: not a float32 number, no warning
+        single = np.asarray(array, dtype=np.float64).astype(np.float32)
     if not np.all(np.isfinite(single)):
         return False
     if np.array_equal(single.astype(np.float64), array):
@@ -42,7 +43,7 @@ def within_float32(part, *, expected: np.ndarray, actual: np.ndarray) -> bool:
 def precision_relation(part, error: float):
     """For an answer within float32_rtol that is not float32-valued (float32 inputs summed into
     float64 arrays, say): not credited, not named, but said to be a precision issue, not a math error."""
-    if error > part.float32_rtol:
+    if error is None or not error <= part.float32_rtol:  # None or NaN: not comparable
         return None
     return Relation(kind="precision", detail=(
         f"It is within {part.float32_rtol:g} of the reference, as float32 work is: a precision issue, not a "
