@@ -1,6 +1,7 @@
 """`pip install ./client` into a fresh venv, then client/examples/from_a_notebook.ipynb run end to
 end by nbclient on a real IPython kernel against a live service; its outputs are checked."""
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,8 +24,10 @@ def installed_client(tmp_path_factory):
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                check=True, capture_output=True, text=True).stdout.strip())
     (site / "outer_environment.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
+    source = venv.parent / "client"  # a copy: pip builds in the tree, and the repository stays clean
+    shutil.copytree(ROOT / "client", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     done = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
-                           "--no-build-isolation", str(ROOT / "client")], capture_output=True, text=True)
+                           "--no-build-isolation", str(source)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return {"venv": venv, "site": site, "python": python}
 
