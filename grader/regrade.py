@@ -20,7 +20,8 @@ from grader.auth import Principal
 from grader.grading.numeric import grade_numeric
 from grader.lti import passback
 from grader.problems import NotFound
-from grader.service import Context, find_exercise, grade_code_submission, index_slugs, legacy_seeds, record
+from grader.service import (Context, find_exercise, grade_code_submission, index_slugs, legacy_seeds, record,
+                            under_policy)
 from grader.storage.models import RegradeJob, Submission, utcnow
 
 logger = logging.getLogger(__name__)
@@ -96,11 +97,12 @@ def run(db, ctx: Context, job_id: str, batch: int = BATCH) -> RegradeJob:
 def _regrade_row(db, ctx, exercise, row) -> tuple[int, int]:
     """Regrade one stored submission; (changed, passbacks owed)."""
     old = row.report
+    graded_as = under_policy(exercise, row.assignment)  # the assignment's float32 credit
     if row.kind == "numeric":
-        report = grade_numeric(exercise, exercise.instance(row.seed), row.answer)
+        report = grade_numeric(graded_as, exercise.instance(row.seed), row.answer)
     else:
         seeds = row.hidden_seeds or legacy_seeds(ctx, exercise, row.learner)  # the same hidden instances
-        report = grade_code_submission(ctx, exercise, row.source, seeds)
+        report = grade_code_submission(ctx, graded_as, row.source, seeds)
     penalty = row.assignment.late_penalty if (row.late and row.assignment_id) else 0.0
     row.history = [*(row.history or []), old]
     row.exercise_version = exercise.version

@@ -191,6 +191,12 @@ class SubmissionSchema(ReportSchema):
     created_at = fields.String(metadata={"description": "ISO 8601, UTC"})
 
 
+class StepErrorsSchema(Schema):
+    id = fields.String()
+    parts = fields.Dict(keys=fields.String(), values=fields.List(fields.List(fields.Float())), metadata={
+        "description": "part name -> [[time step, relative error of that step], ...]"})
+
+
 class SubmissionQuerySchema(StrictSchema):
     learner = fields.String(validate=LEARNER)
     exercise_id = fields.String()
@@ -247,6 +253,8 @@ class AssignmentInSchema(StrictSchema):
     late_policy = fields.String(load_default="refuse", validate=validate.OneOf(["refuse", "penalty"]))
     late_penalty = fields.Float(load_default=0.0, validate=validate.Range(min=0.0, max=1.0))
     scoring = fields.String(load_default="best", validate=validate.OneOf(["best", "last"]))
+    credit_float32 = fields.Boolean(load_default=True, metadata={
+        "description": "credit parts right to float32 precision only (named float32-precision either way)"})
 
 
 class AssignmentSchema(Schema):
@@ -260,6 +268,7 @@ class AssignmentSchema(Schema):
     late_policy = fields.String()
     late_penalty = fields.Float()
     scoring = fields.String()
+    credit_float32 = fields.Boolean()
 
 
 class GradebookQuerySchema(StrictSchema):

@@ -19,7 +19,7 @@ from grader.lti import passback
 from grader.auth import Principal, acting_learner, may_read
 from grader.catalog import Exercise
 from grader.catalog.exercise import ARRAY, SAMPLES
-from grader.grading import code
+from grader.grading import code, series
 from grader.grading.numeric import grade_numeric
 from grader.grading.report import Report, Verdict
 from grader.problems import Forbidden, IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
@@ -114,7 +114,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
                      course_id=placement.course_id, late=placement.late,
                      assignment_id=placement.assignment.id if placement.assignment else None,
                      idempotency_key=idempotency_key, request_sha256=digest, callback_url=body.get("callback_url"))
-    report = _grade(db, ctx, exercise, learner, body, row)
+    report = _grade(db, ctx, under_policy(exercise, placement.assignment), learner, body, row)
     record(row, report, placement.penalty)
     index_slugs(row, report)
     queued = report.verdict is Verdict.PENDING
@@ -135,6 +135,11 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
     elif owed:
         ctx.kick_deliveries()
     return row.report, False
+
+
+def under_policy(exercise: Exercise, assignment) -> Exercise:
+    """The exercise as an assignment grades it: an instructor may withhold credit for float32 answers."""
+    return exercise.with_float32_credit(assignment.credit_float32) if assignment is not None else exercise
 
 
 def schedule_deliveries(db, row) -> int:
@@ -284,6 +289,19 @@ def get_submission(db, principal: Principal, submission_id: str) -> dict:
     if row is None or not may_read(principal, row.learner, row.course_id):
         raise NotFound(f"There is no submission {submission_id!r} that this key may read.")
     return row.report
+
+
+def step_errors(db, ctx: Context, principal: Principal, submission_id: str) -> dict:
+    """Per time step, the relative error of each time-indexed part of a numeric answer (2 significant
+    digits, like the report's errors): what the report page plots, for clients that draw it."""
+    get_submission(db, principal, submission_id)  # the same authorization as the report
+    row = db.get(Submission, submission_id)
+    exercise = ctx.catalog.get(row.exercise_id)
+    if row.kind != "numeric" or not row.answer or exercise is None or row.exercise_version != exercise.version:
+        return {"id": row.id, "parts": {}}
+    steps = series.step_errors(exercise, exercise.instance(row.seed), row.answer)
+    return {"id": row.id, "parts": {name: [[t, float(f"{error:.2g}")] for t, error in points]
+                                    for name, points in steps.items()}}
 
 
 def list_submissions(db, principal: Principal, *, learner=None, exercise_id=None, course_id=None,

@@ -103,9 +103,9 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
         return "already-graded"
     row = db.get(Submission, submission_id)
     penalty = row.assignment.late_penalty if (row.late and row.assignment_id) else 0.0
+    exercise = service.under_policy(get_catalog(app)[row.exercise_id], row.assignment)
     db.expunge(row)  # the report is written by the conditional UPDATE below, never by a flush of this object
     ctx = app.extensions["grader.context"]
-    exercise = get_catalog(app)[row.exercise_id]
     if row.grading_attempts > app.config["GRADING_MAX_ATTEMPTS"]:
         report = _given_up(exercise, row.grading_attempts - 1)
     else:

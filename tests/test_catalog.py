@@ -38,6 +38,15 @@ def test_reference_correct_starter_not_each_mistake_named_alone(exercise, seed):
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=by_id)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_float32_answers_are_named_float32_precision_and_credited(exercise, seed):
+    """The reference rounded to float32 and recomputed from float32 inputs: credited and named
+    float32-precision alone; each mistake computed in float32 still named by its slug."""
+    failures = selftest.check_float32(exercise, seed)
+    assert not failures, failures_text(failures)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=by_id)
 def test_generator_is_deterministic_per_seed(exercise):
     failures = selftest.check_determinism(exercise)
     assert not failures, failures_text(failures)

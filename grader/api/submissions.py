@@ -6,7 +6,7 @@ from grader.api.base import ApiBlueprint
 from grader.api.catalog import context
 from grader.auth import require
 from grader.problems import InvalidRequest
-from grader.schemas import SubmissionQuerySchema, SubmissionRequestSchema, SubmissionSchema
+from grader.schemas import StepErrorsSchema, SubmissionQuerySchema, SubmissionRequestSchema, SubmissionSchema
 
 blp = ApiBlueprint("submissions", __name__, description="Grading and stored reports")
 AUTH = [{"bearer": []}]
@@ -66,6 +66,15 @@ def get_submission(submission_id):
     """One stored report; a learner key reads only its own."""
     report = service.get_submission(storage.session(current_app), g.principal, submission_id)
     return current_app.response_class(json.dumps(report), mimetype="application/json")
+
+
+@blp.route("/submissions/<submission_id>/steps")
+@blp.response(200, StepErrorsSchema)
+@blp.doc(security=AUTH)
+@require("admin", "instructor", "learner")
+def get_step_errors(submission_id):
+    """Relative error per time step of each time-indexed part (numeric answers): the report's plot data."""
+    return service.step_errors(storage.session(current_app), context(), g.principal, submission_id)
 
 
 @blp.route("/submissions")

@@ -1,6 +1,7 @@
 """The exercise plug-in: metadata from info.json, generate/solve/variants from exercise.py."""
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -57,6 +58,7 @@ class Part:
     labels: tuple[str, ...] = ()
     options: tuple[dict, ...] = ()  # {"id", "text", "correct", "why"}
     plot: str | None = None  # "values-log": the report page plots the values against the reference
+    float32_rtol: float = 1e-5  # a float32-valued answer this close is right to float32 precision
 
     def distance(self, actual, expected) -> float:
         """How far actual is from expected in this part's own measure (0 means equal)."""
@@ -140,6 +142,7 @@ class Exercise:
         self.misconceptions = {m.slug: m for m in misconceptions}
         self.fallbacks = fallbacks
         self.hints: tuple[str, ...] = tuple(info["hints"])
+        self.float32_credit: bool = info.get("float32_credit", True)  # credit answers right to float32 precision
         self.statement, self.starter = statement, starter
         self._generate: Callable = module.generate
         self._solve: Callable = module.solve
@@ -158,6 +161,15 @@ class Exercise:
     def misconception(self, slug: str) -> MisconceptionInfo:
         """The exercise's own entry for slug, else the catalog-wide generic one (transposes)."""
         return self.misconceptions.get(slug) or self.fallbacks[slug]
+
+    def with_float32_credit(self, credit: bool) -> Exercise:
+        """This exercise under an assignment's policy: float32 credit only if both allow it (the copy
+        shares the instance caches)."""
+        if credit or not self.float32_credit:
+            return self
+        strict = copy.copy(self)
+        strict.float32_credit = False
+        return strict
 
     def part(self, name: str) -> Part:
         return next(p for p in self.parts if p.name == name)

@@ -9,6 +9,7 @@ from pathlib import Path
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from grader.catalog.exercise import Exercise, MisconceptionInfo, slug_of
+from grader.grading.precision import FLOAT32_EQUATION, FLOAT32_MESSAGE, FLOAT32_SLUG
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ class PartSchema(Schema):
     labels = fields.List(fields.String(), load_default=list)
     options = fields.List(fields.Nested(OptionSchema), load_default=list)
     plot = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["values-log"]))
+    # at most 1e-4: ten times below the 1e-3 by which every catalogued mistake differs
+    float32_rtol = fields.Float(load_default=1e-5, validate=validate.Range(min=1e-8, max=1e-4), metadata={
+        "description": "a float32-valued answer this close is right to float32 precision"})
 
     @post_load
     def tuples(self, data, **kwargs):
@@ -69,6 +73,8 @@ class InfoSchema(Schema):
     misconceptions = fields.List(fields.Nested(MisconceptionRefSchema), required=True)
     hints = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     references = fields.List(fields.String(), load_default=list)
+    float32_credit = fields.Boolean(load_default=True, metadata={
+        "description": "credit parts right to float32 precision (named float32-precision either way)"})
 
     @validates_schema
     def weights_sum_to_one(self, data, **kwargs):
@@ -143,7 +149,9 @@ def _fallbacks(titles: dict[str, str]) -> dict[str, MisconceptionInfo]:
     return {"transposed-convention": MisconceptionInfo(
         slug="transposed-convention", title=titles["transposed-convention"], equation="(9.7.9) / (8.7.9)",
         message="Your matrix is the transpose of the reference: the other convention. Check the "
-                "convention this exercise states: a gradient has the shape of what it differentiates.")}
+                "convention this exercise states: a gradient has the shape of what it differentiates."),
+            FLOAT32_SLUG: MisconceptionInfo(slug=FLOAT32_SLUG, title=titles[FLOAT32_SLUG], equation=FLOAT32_EQUATION,
+                                            message=FLOAT32_MESSAGE)}
 
 
 def _check_consistency(exercise: Exercise, module, folder: Path) -> None:

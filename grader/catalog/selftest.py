@@ -7,6 +7,7 @@ import numpy as np
 
 from grader.catalog.exercise import ARRAY, CHOICES, INTEGER, LABEL, SAMPLES, Exercise, SampleTarget, slug_of
 from grader.grading.numeric import grade_numeric
+from grader.grading.precision import FLOAT32_SLUG
 
 FD_RTOL, FD_ATOL = 1e-6, 1e-9  # central differences at step 1e-6 in float64: ~1e-9 relative, with margin
 
@@ -87,6 +88,42 @@ def check_grading(exercise: Exercise, seed: int) -> list[Failure]:
     return failures
 
 
+def as_float32(exercise: Exercise, answer: dict) -> dict:
+    """The answer's array parts rounded to float32 (what a float32 tensor's .tolist() sends)."""
+    return {name: np.asarray(value).astype(np.float32).astype(np.float64)
+            if exercise.part(name).kind == ARRAY else value for name, value in answer.items()}
+
+
+def float32_params(params: dict) -> dict:
+    """The instance's float arrays and scalars as float32: the reference recomputed from them is a
+    float32 computation wherever numpy keeps the dtype."""
+    return {k: v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+            else np.float32(v) if isinstance(v, float) else v for k, v in params.items()}
+
+
+def check_float32(exercise: Exercise, seed: int) -> list[Failure]:
+    """The reference rounded to float32, and recomputed from float32 inputs, is named
+    float32-precision and credited; every mistake computed in float32 is still named by its slug."""
+    instance = exercise.instance(seed)
+    failures = []
+    for name, answer in (("rounded", instance.answer), ("recomputed", exercise.solve(float32_params(instance.params)))):
+        report = grade_numeric(exercise, instance, to_json(as_float32(exercise, answer)))
+        slugs = [m.slug for m in report.misconceptions]
+        if slugs != [FLOAT32_SLUG] or report.verdict != "correct":
+            failures.append(Failure("float32", f"seed {seed}, {name} reference: {report.verdict}, matched {slugs}"))
+    for key, variant in exercise.variants_for(float32_params(instance.params)).items():
+        report = grade_numeric(exercise, instance, to_json(as_float32(exercise, variant)))
+        slugs = [m.slug for m in report.misconceptions]
+        if exercise.misconception(slug_of(key)).accepted:  # a near miss may hide in float32 noise: credited
+            named = report.verdict == "correct" and set(slugs) <= {slug_of(key), FLOAT32_SLUG}
+        else:
+            named = slug_of(key) in slugs and report.verdict != "correct"
+        if not named:
+            failures.append(Failure("float32", f"seed {seed}, variant {key} in float32: {report.verdict}, "
+                                               f"matched {slugs}"))
+    return failures
+
+
 def check_determinism(exercise: Exercise) -> list[Failure]:
     def as_bytes(params):
         return {k: np.asarray(v).tobytes() + str(np.shape(v)).encode() for k, v in params.items()}
@@ -107,5 +144,5 @@ def self_test(exercise: Exercise, seeds=range(12)) -> list[Failure]:
     for seed in seeds:
         if seed in list(seeds)[:3]:
             failures += check_gradients(exercise, seed)
-        failures += check_grading(exercise, seed)
+        failures += check_grading(exercise, seed) + check_float32(exercise, seed)
     return failures

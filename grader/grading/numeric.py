@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 
 from grader.catalog.exercise import ARRAY, CHOICES, INTEGER, LABEL, SAMPLES, Z_CRIT, Exercise, Instance, slug_of
+from grader.grading import precision
 from grader.grading.choices import grade_choices
 from grader.grading.compare import find_relation, locate
 from grader.grading.ladder import climb, fmt_shape, read_choices, read_integer, read_label
@@ -33,7 +34,10 @@ def assemble(exercise: Exercise, parts: list[PartResult]) -> Report:
     score = round(sum(p.score for p in parts), 10)
     verdict = (Verdict.CORRECT if all(p.verdict is Verdict.CORRECT for p in parts)
                else Verdict.INCORRECT if score == 0.0 else Verdict.PARTIALLY_CORRECT)
-    hints = () if verdict is Verdict.CORRECT else exercise.hints
+    precision_only = all(p.misconceptions == (precision.FLOAT32_SLUG,) or (p.relation and p.relation.kind == "precision")
+                         for p in parts if p.verdict is not Verdict.CORRECT)
+    # right math is never sent to the derivation hints
+    hints = () if verdict is Verdict.CORRECT else (precision.FLOAT32_HINT,) if precision_only else exercise.hints
     return Report(verdict=verdict, score=score, max_score=exercise.max_score, parts=tuple(parts),
                   misconceptions=_collect(exercise, parts), hints=hints, message=_summary(verdict, parts))
 
@@ -87,6 +91,8 @@ def _grade_part(exercise, instance, part, rung) -> PartResult:
     if near_miss:
         info = exercise.misconception(near_miss)
         return _correct(part, error, f"{part.name} is accepted: it matches {info.title.lower()}.", (near_miss,))
+    if part.kind == ARRAY and not rung.transposed and precision.within_float32(part, expected=expected, actual=actual):
+        return _float32(exercise, part, error)
     slugs = _diagnose(exercise, instance, part, actual, rung.transposed)
     if part.kind == SAMPLES:
         return PartResult(name=part.name, verdict=Verdict.INCORRECT, score=0.0, max_score=part.weight,
@@ -110,12 +116,22 @@ def _correct(part, error, message, slugs=()) -> PartResult:
                       relative_error=error if part.kind == ARRAY else None, misconceptions=slugs, message=message)
 
 
+def _float32(exercise, part, error) -> PartResult:
+    """Right to float32 precision: credited by default, withheld where the policy says so; named either way."""
+    if exercise.float32_credit:
+        return _correct(part, error, precision.credited_message(part.name, error, part.rtol), (precision.FLOAT32_SLUG,))
+    return PartResult(name=part.name, verdict=Verdict.INCORRECT, score=0.0, max_score=part.weight,
+                      relative_error=error, misconceptions=(precision.FLOAT32_SLUG,),
+                      message=precision.withheld_message(part.name, error, part.rtol))
+
+
 def _wrong_array(part, instance, expected, actual, error, slugs, transposed) -> PartResult:
     first_step = int(instance.params[part.time_origin]) if part.time_origin else 1
     comparable = bool(np.isfinite(error))  # huge finite answers overflow the norm: described in words
-    relation = None if slugs or not comparable else find_relation(
+    relation = None if slugs or transposed or not comparable else precision.precision_relation(part, error)
+    relation = relation or (None if slugs or not comparable else find_relation(
         expected=expected, actual=actual, rtol=part.rtol, scales=instance.scales, time_axis=part.time_axis,
-        first_step=first_step)
+        first_step=first_step))
     if comparable:
         message = f"{part.name} differs from the reference: relative error {error:.2g}."
     else:
@@ -151,12 +167,15 @@ def _diagnose(exercise, instance, part, actual, transposed) -> list[str]:
     A transposed-shape answer arrives already swapped back (see ladder.climb).
     """
     expected = instance.answer[part.name]
+    # a mistake computed in float32 is still that mistake
+    near = max(DIAGNOSIS_RTOL, part.float32_rtol) if part.kind == ARRAY and precision.float32_valued(actual) \
+        else DIAGNOSIS_RTOL
     if transposed:
-        return [TRANSPOSED] if part.distance(actual, expected) <= DIAGNOSIS_RTOL else []
+        return [TRANSPOSED] if part.distance(actual, expected) <= near else []
     if part.kind == ARRAY and actual.ndim >= 2 and actual.shape[-1] == actual.shape[-2] \
-            and part.distance(np.swapaxes(actual, -1, -2), expected) <= DIAGNOSIS_RTOL:
+            and part.distance(np.swapaxes(actual, -1, -2), expected) <= near:
         return [TRANSPOSED]
-    tolerance = {ARRAY: DIAGNOSIS_RTOL, SAMPLES: 1.0}.get(part.kind, 0.0)
+    tolerance = {ARRAY: near, SAMPLES: 1.0}.get(part.kind, 0.0)
     slugs = [slug_of(key) for key, variant in instance.variants.items()
              if part.distance(variant[part.name], expected) > 1e-12
              and part.distance(actual, variant[part.name]) <= tolerance]
@@ -190,6 +209,9 @@ def _collect(exercise, parts) -> tuple[MisconceptionMatch, ...]:
 
 def _summary(verdict, parts) -> str:
     right = sum(p.verdict is Verdict.CORRECT for p in parts)
+    float32 = sum(precision.FLOAT32_SLUG in p.misconceptions for p in parts)
+    note = (f" {float32} of {len(parts)} parts are right to float32 precision only: compute in float64 "
+            "(torch.float64 or .double() in PyTorch, np.float64 in numpy).") if float32 else ""
     if verdict is Verdict.CORRECT:
-        return "All parts are correct."
-    return f"{right} of {len(parts)} parts are correct."
+        return "All parts are correct." + note
+    return f"{right} of {len(parts)} parts are correct." + note

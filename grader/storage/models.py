@@ -67,6 +67,7 @@ class Assignment(Base):
     late_policy: Mapped[str] = mapped_column(String(16), default="refuse")
     late_penalty: Mapped[float] = mapped_column(Float, default=0.0)
     scoring: Mapped[str] = mapped_column(String(8), default="best")
+    credit_float32: Mapped[bool] = mapped_column(Boolean, default=True)  # answers right to float32 precision
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -17,7 +17,7 @@ from grader.catalog import get_catalog
 from grader.grading import series
 from grader.problems import GraderError
 from grader.storage.models import ApiKey, Submission
-from grader.web import plots
+from grader.web import plots, snippets
 from grader.web.session import current_principal, log_in, login_required
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
@@ -90,7 +90,7 @@ def exercise(exercise_id):
     if principal is not None:
         instance = service.issue_instance(context(), principal, ex.id, attempt=max(1, attempt))
     return render_template("exercise.html", exercise=ex, statement=render_markdown(ex.statement), instance=instance,
-                           attempt=attempt)
+                           attempt=attempt, snippet=snippets.client_snippet(ex, request.host_url, max(1, attempt)))
 
 
 @bp.route("/exercises/<exercise_id>/instance.<fmt>")
