@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -282,7 +281,7 @@ def main():
     with Database(args.backend, "empty") as url:
         app = make_app(url)
         report, answer, seed = template(app)
-        from grader import auth, storage
+        from grader import storage
         from grader.storage.models import Assignment, Course, Enrollment
         with app.app_context():
             db = storage.session(app)

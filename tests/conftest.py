@@ -200,3 +200,22 @@ def regrade_and_wait(client, exercise_id, headers, query="", polls=1200):
         time.sleep(0.05)
         job = client.get(response.headers["Location"], headers=headers).json
     raise AssertionError(f"the regrade did not finish: {job}")
+
+
+def wait_until_serving(port: int, answers: int = 6, seconds: float = 180) -> None:
+    """gunicorn's master binds the port at once; its workers answer only once they have loaded the
+    app, which takes seconds on a loaded machine: wait until health has answered a few times."""
+    import http.client
+    import time
+    answered, deadline = 0, time.time() + seconds
+    while time.time() < deadline and answered < answers:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("GET", "/api/v1/health", headers={"Connection": "close"})
+            conn.getresponse().read()
+            conn.close()
+            answered += 1
+        except OSError:
+            time.sleep(0.2)
+    if answered < answers:
+        raise RuntimeError(f"nothing serves on 127.0.0.1:{port}")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from grader import auth, create_app, storage
 from grader.reference.linear import linear_bptt
 from grader.storage.models import Submission
-from tests.conftest import fresh_postgres_database, postgres_reachable
+from tests.conftest import fresh_postgres_database, postgres_reachable, wait_until_serving
 
 LEARNERS = [f"l{k}" for k in range(12)]
 
@@ -44,20 +44,7 @@ def start_service(env, port):
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "3",
                                 "--log-level", "warning", "wsgi:app"], env={**os.environ, **env},
                                start_new_session=True)
-    # the master binds the port at once; its workers answer only once they have loaded the app, which
-    # takes seconds on a loaded machine: wait until the service has answered health a few times
-    answered, deadline = 0, time.time() + 180
-    while time.time() < deadline and answered < 6:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            conn.request("GET", "/api/v1/health", headers={"Connection": "close"})
-            conn.getresponse().read()
-            conn.close()
-            answered += 1
-        except OSError:
-            time.sleep(0.2)
-    if answered < 6:
-        raise RuntimeError("gunicorn did not start")
+    wait_until_serving(port)
     return process
 
 

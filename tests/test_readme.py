@@ -6,15 +6,13 @@ import os
 from datetime import datetime, timezone
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port_number
+from tests.conftest import free_port_number, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("## Walk-through with curl", "## Code submissions", "## Running a course (instructor workflow)")
@@ -54,12 +52,7 @@ def test_the_readme_walk_throughs_run_as_written(workdir, zygote):
                                "--access-logfile", "/dev/null", "wsgi:app"], cwd=workdir, env=env,
                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_serving(port)
         script = "set -eu\n" + "\n".join(block for section in SECTIONS for block in readme_blocks(section))
         script = script.replace("localhost:8000", f"127.0.0.1:{port}")
         run = subprocess.run(["bash", "-c", script], cwd=workdir, env=env, capture_output=True, text=True,

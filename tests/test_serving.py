@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from grader.reference.linear import linear_bptt
-from tests.conftest import free_port_number
+from tests.conftest import free_port_number, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,12 +35,7 @@ def served(tmp_path_factory):
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
                                 "/dev/null", "wsgi:app"], cwd=ROOT, env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_serving(port)
     yield port, {"Authorization": f"Bearer {key}"}
     os.killpg(process.pid, signal.SIGINT)  # quick shutdown: keep-alive connections are not waited for
     process.wait(timeout=30)
