@@ -123,18 +123,17 @@ def stats(db, exercise, course_id: str | None) -> dict:
     where = [Submission.exercise_id == exercise.id, Submission.verdict != "invalid"]
     if course_id:
         where.append(Submission.course_id == course_id)
-    attempts, learners = db.execute(select(func.count(), func.count(distinct(Submission.learner))).where(*where)).one()
+    ratio = 5 * Submission.score / Submission.max_score  # int(ratio), capped at 4, as bins; no bin for max 0
+    bin_of = case((Submission.max_score <= 0, -1), (ratio >= 4, 4), (ratio >= 3, 3), (ratio >= 2, 2),
+                  (ratio >= 1, 1), else_=0)
+    counted = db.execute(select(func.count(), func.count(distinct(Submission.learner)),  # one pass for these
+                                *(func.sum(case((bin_of == k, 1), else_=0)) for k in range(5))).where(*where)).one()
+    attempts, learners, bins = counted[0], counted[1], [int(n or 0) for n in counted[2:]]
     first = (select(Submission.verdict, func.row_number().over(
         partition_by=Submission.learner, order_by=(Submission.created_at, Submission.id)).label("rank"))
         .where(*where).subquery())
     first_right = db.scalar(select(func.count()).select_from(first).where(first.c.rank == 1,
                                                                         first.c.verdict == "correct"))
-    ratio = 5 * Submission.score / Submission.max_score  # int(ratio), capped at 4, as bins; no bin for max 0
-    bin_of = case((ratio >= 4, 4), (ratio >= 3, 3), (ratio >= 2, 2), (ratio >= 1, 1), else_=0)
-    bins = [0] * 5
-    for index, count in db.execute(select(bin_of, func.count()).where(*where, Submission.max_score > 0)
-                                   .group_by(bin_of)):
-        bins[int(index)] += count
     return {
         "exercise_id": exercise.id, "course_id": course_id, "attempts": attempts, "learners": learners,
         "first_try_correct_rate": first_right / learners if learners else None,
