@@ -27,7 +27,7 @@ def to_source(notebook) -> tuple[str, str]:
             text = "".join(text)
         if not isinstance(text, str):
             raise InvalidRequest("A code cell's source must be a string or a list of strings (nbformat 4).",
-                                 errors={"notebook": ["a code cell's source is neither a string nor a list of strings"]})
+                                 errors={"notebook": ["a code cell's source is not a string or a list of strings"]})
         lines = text.splitlines()
         for line in lines:
             if line.lstrip().startswith(("%", "!")):

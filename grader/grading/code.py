@@ -58,7 +58,8 @@ def outcome_report(exercise: Exercise, regular: list[Instance], edges: list[Inst
     status, entries = outcome.status, None
     if status == "ok":
         try:
-            entries = results.validate(outcome.results, len(regular) + len(edges), int(limits.get("result_bytes", 4 << 20)) // 8)
+            budget = int(limits.get("result_bytes", 4 << 20)) // 8  # numbers the result may hold
+            entries = results.validate(outcome.results, len(regular) + len(edges), budget)
         except results.Malformed:
             status = "malformed-result"
     if status != "ok":
