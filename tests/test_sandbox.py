@@ -538,3 +538,71 @@ def test_deeply_nested_code_is_invalid_not_a_crash(zygote, alice, submit_code):
     for expression in ("1" + "+1" * 6000, "-" * 20000 + "1"):
         response = submit_code("tanh-rnn-bptt", f"def rnn_bptt(**kw):\n    x = {expression}\n    return {{}}\n", alice)
         assert response.status_code == 201 and response.json["verdict"] == "invalid", response.json
+
+
+# ---- found by a hostile review: kernel objects every process shares, host-wide flushes -----------
+
+def test_stdin_is_a_pipe_of_the_jobs_own_not_the_hosts_dev_null(zygote):
+    before = os.stat("/dev/null")
+    source = ("import os, stat\ndef f(x):\n    fifo = stat.S_ISFIFO(os.fstat(0).st_mode)\n    try:\n"
+              "        os.utime(0)\n        touched = 1\n    except OSError:\n        touched = 0\n"
+              "    return {'fifo': int(fifo), 'touched': touched}\n")
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS)
+    assert outcome.status == "ok" and outcome.results[0]["value"] == {"fifo": 1, "touched": 0}
+    assert os.stat("/dev/null").st_mtime_ns == before.st_mtime_ns
+
+
+LOCKER = '''
+import ctypes, os, struct, time
+def f(x):
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.eventfd(0)
+    lock = ctypes.create_string_buffer(struct.pack("hhqqi", 1, 0, 4242, 1, 0))  # F_WRLCK at 4242
+    refused = int(libc.flock(fd, 2 | 4) != 0) + int(libc.fcntl(fd, 6, lock) != 0)  # LOCK_EX|LOCK_NB; F_SETLK
+    time.sleep(1.5)
+    return {"refused": refused}
+'''
+
+
+def test_file_locks_on_shared_kernel_inodes_are_refused(zygote):
+    """eventfd, epoll, timerfd and signalfd share one kernel inode: a lock a job puts on one would be
+    seen by every process on the host (a channel to other jobs and to the host)."""
+    import fcntl
+    import struct
+    result = {}
+    job = threading.Thread(target=lambda: result.update(
+        outcome=SandboxClient(zygote["socket"]).run(LOCKER, "f", [{"x": 1}], TEST_LIMITS)))
+    job.start()
+    seen = []
+    probe = os.eventfd(0)
+    try:
+        while job.is_alive():
+            lock = fcntl.fcntl(probe, fcntl.F_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+            seen.append(struct.unpack("hhqqi", lock)[0])
+            time.sleep(0.05)
+    finally:
+        os.close(probe)
+        job.join()
+    assert result["outcome"].status == "ok" and result["outcome"].results[0]["value"] == {"refused": 2}
+    assert set(seen) == {fcntl.F_UNLCK}
+
+
+def test_a_job_cannot_flush_the_hosts_disks(zygote):
+    source = ("import ctypes\ndef f(x):\n    libc = ctypes.CDLL(None, use_errno=True)\n"
+              "    return {'sync': libc.syscall(162), 'syncfs': libc.syscall(306, 1), 'errno': ctypes.get_errno()}\n")
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS)
+    assert outcome.status == "ok"
+    assert outcome.results[0]["value"] == {"sync": -1, "syncfs": -1, "errno": 1}  # EPERM
+
+
+@pytest.mark.parametrize("k_min", ["float('nan')", "float('inf')", "1e300", "0.21050494192200903",
+                                   "int.from_bytes(b'LEAK<b>x', 'big')"])
+def test_an_integer_part_from_code_is_never_a_500_or_echoed(zygote, app, alice, submit_code, k_min):
+    from tests.conftest import count_submissions
+    before = count_submissions(app)
+    source = f"def alignment(**kw):\n    return {{'k_min': {k_min}, 'sin_theta': [1.0, 2.0, 3.0], 'bound': [1.0, 2.0, 3.0]}}\n"
+    response = submit_code("power-iteration-alignment", source, alice)
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    text = response.get_data(as_text=True)
+    assert "0.2105" not in text and "5495870711666982520" not in text and "1000000000000000" not in text
+    assert count_submissions(app) == before + 1  # stored, so counted against the rate limit

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import itertools
+import math
 from numbers import Real
 
 import numpy as np
@@ -98,8 +99,9 @@ def read_integer(name: str, value) -> Rung:
     """An exact integer part: a JSON integer (or a float with an integral value)."""
     if isinstance(value, bool) or not isinstance(value, Real):
         return Rung(problem=f"{name} must be an integer; got {_describe(value)}.")
-    if float(value) != int(value):
-        return Rung(problem=f"{name} must be an integer; got {value}.")
+    if not math.isfinite(value) or abs(value) >= 2 ** 53 or float(value) != int(value):
+        # not echoed: from a code job it could carry hidden inputs or chosen digits
+        return Rung(problem=f"{name} must be an integer of at most 15 digits; got another number.")
     return Rung(array=int(value))
 
 

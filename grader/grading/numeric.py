@@ -99,7 +99,7 @@ def _grade_part(exercise, instance, part, rung) -> PartResult:
                           misconceptions=tuple(slugs), message=_samples_message(part, actual, expected))
     if part.kind != ARRAY:
         return PartResult(name=part.name, verdict=Verdict.INCORRECT, score=0.0, max_score=part.weight,
-                          misconceptions=tuple(slugs), message=f"{part.name} is not right: {actual!r}.")
+                          misconceptions=tuple(slugs), message=f"{part.name} is not right.")
     return _wrong_array(part, instance, expected, actual, error, slugs, rung.transposed)
 
 

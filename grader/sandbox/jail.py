@@ -118,7 +118,8 @@ DENIED = {
     "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240,
     "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
     "inotify_init": 253, "inotify_init1": 294, "inotify_add_watch": 254, "fanotify_init": 300,
-    "fanotify_mark": 301,
+    "fanotify_mark": 301, "flock": 73, "sync": 162, "syncfs": 306, "sync_file_range": 277, "utime": 132,
+    "utimes": 235, "futimesat": 261, "utimensat": 280,
     "process_vm_readv": 310, "process_vm_writev": 311, "pidfd_open": 434, "pidfd_getfd": 438,
     "pidfd_send_signal": 424, "kill": 62, "tkill": 200, "unshare": 272, "setns": 308, "mount": 165,
     "umount2": 166, "pivot_root": 155, "chroot": 161, "open_tree": 428, "move_mount": 429, "fsopen": 430,
@@ -131,7 +132,10 @@ DENIED = {
     "setgid": 106, "setreuid": 113, "setregid": 114, "setresuid": 117, "setresgid": 119, "setgroups": 116,
     "setfsuid": 122, "setfsgid": 123, "acct": 163, "quotactl": 179, "syslog": 103,
 }
-SYS_CLONE, SYS_CLONE3 = 56, 435
+SYS_CLONE, SYS_CLONE3, SYS_FCNTL = 56, 435, 72
+# fcntl's lock, lease and directory-notify commands: eventfd, epoll, timerfd and signalfd share one
+# kernel inode, so a lock on one is seen by every process (a channel between jobs and to the host)
+FCNTL_DENIED = (5, 6, 7, 36, 37, 38, 1024, 1025, 1026)  # F_GETLK F_SETLK F_SETLKW F_OFD_* F_SETLEASE F_GETLEASE F_NOTIFY
 
 
 def _insn(code, k, jt=0, jf=0):
@@ -145,7 +149,11 @@ def seccomp_program() -> bytes:
     program = [_insn(LD_ABS, 4), _insn(JEQ, AUDIT_ARCH_X86_64, 1, 0), _insn(RET, RET_KILL),
                _insn(LD_ABS, 0), _insn(JGE, 0x40000000, 0, 1), _insn(RET, eperm),  # no x32 ABI
                _insn(JEQ, SYS_CLONE, 0, 4), _insn(LD_ABS, 16), _insn(JSET, CLONE_THREAD, 0, 1),
-               _insn(RET, RET_ALLOW), _insn(RET, eperm),
+               _insn(RET, RET_ALLOW), _insn(RET, eperm)]
+    n = len(FCNTL_DENIED)  # fcntl: args[1] (the command) against the denied ones, else allowed
+    program += [_insn(JEQ, SYS_FCNTL, 0, n + 3), _insn(LD_ABS, 24)]
+    program += [_insn(JEQ, cmd, n - i, 0) for i, cmd in enumerate(FCNTL_DENIED)]
+    program += [_insn(RET, RET_ALLOW), _insn(RET, eperm),
                _insn(JEQ, SYS_CLONE3, 0, 1), _insn(RET, enosys)]
     for number in sorted(set(DENIED.values())):
         program += [_insn(JEQ, number, 0, 1), _insn(RET, eperm)]

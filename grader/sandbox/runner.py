@@ -47,8 +47,9 @@ def run_job(request, limits, uid, out_fd, result_fd, program, layers, mode, root
 
 def _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode, root):
     os.setsid()
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
+    empty, closed = os.pipe()  # stdin: an empty pipe of its own, not the host's /dev/null
+    os.close(closed)
+    os.dup2(empty, 0)
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
     os.dup2(result_fd, 3)
