@@ -76,6 +76,8 @@ class MisconceptionInfo:
     """A known mistake: stable slug, title, what to look at, and the equation it concerns.
 
     accepted: a near miss (another library's convention, say) that is credited as correct and named.
+    forms: every form of the mistake (misconception-forms.json, plus the exercise's own); each one
+    not exempted must be a variant `slug/form` (checked by the self-test).
     """
 
     slug: str
@@ -83,6 +85,8 @@ class MisconceptionInfo:
     message: str
     equation: str
     accepted: bool = False
+    forms: tuple[str, ...] = ()  # the forms the self-test requires as variants `slug/form`
+    forms_exempt: tuple[tuple[str, str], ...] = ()  # (form, why it cannot occur in this exercise)
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,10 @@ class Exercise:
         return self._solve(params)
 
     def variants_for(self, params: dict) -> dict[str, dict]:
-        return {key: fn(params) for key, fn in self._variants.items()}
+        """Every variant's answer on params; a variant returning None cannot occur on this instance
+        (a chunk-boundary slip when the instance asks for sliding windows) and is left out."""
+        answers = {key: fn(params) for key, fn in self._variants.items()}
+        return {key: answer for key, answer in answers.items() if answer is not None}
 
     def _make_edge_instances(self, seed: int) -> list[Instance]:
         """The exercise's edge cases (T = 1, B = 1, h = 1, ...), graded for correctness; only accepted

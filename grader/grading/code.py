@@ -119,14 +119,17 @@ def _aggregate(exercise, reports, regular, summaries) -> Report:
     for k, part in enumerate(exercise.parts):
         results = [r.parts[k] for r in reports]
         right = sum(p.verdict == Verdict.CORRECT for p in results)
-        common = set.intersection(*(set(r.parts[k].misconceptions) for r in regular)) if regular else set()
+        # a mistake is named when it explains the part on every regular instance where the part is
+        # wrong or named (a chunk-boundary slip leaves an instance asking for sliding windows right)
+        wrong = [r for r in regular if r.parts[k].verdict != Verdict.CORRECT or r.parts[k].misconceptions]
+        common = set.intersection(*(set(r.parts[k].misconceptions) for r in wrong)) if wrong else set()
         errors = [p.relative_error for p in results if p.relative_error is not None]
         worst = max(results, key=lambda p: p.relative_error or 0.0)
         parts.append(PartResult(
             name=part.name, score=round(part.weight * right / len(results), 10), max_score=part.weight,
             verdict=Verdict.CORRECT if right == len(results) else Verdict.INCORRECT,
             relative_error=max(errors) if errors else None, location=worst.location,
-            misconceptions=tuple(s for s in (regular[0].parts[k].misconceptions if regular else ()) if s in common),
+            misconceptions=tuple(s for s in (wrong[0].parts[k].misconceptions if wrong else ()) if s in common),
             relation=worst.relation,
             message=f"{part.name}: right on {right} of {len(results)} hidden instances."
                     + ("" if right == len(results) else f" Worst: {worst.message}")))
