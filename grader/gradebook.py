@@ -76,17 +76,20 @@ def stats(db, exercise, course_id: str | None) -> dict:
     bins = [0] * 5
     for row in rows:
         bins[min(4, int(5 * row.score / row.max_score))] += 1 if row.max_score else 0
-    learners_by_slug, days_by_slug = defaultdict(set), defaultdict(Counter)
+    learners_by_slug, days_by_slug, named = defaultdict(set), defaultdict(Counter), {}
     for row in rows:
         for match in row.report.get("misconceptions", []):
             learners_by_slug[match["slug"]].add(row.learner)
             days_by_slug[match["slug"]][row.created_at.date().isoformat()] += 1
+            if match.get("origin") == "course":  # an answer group the course's instructor named
+                named[match["slug"]] = match["title"]
     ranked = sorted(learners_by_slug, key=lambda slug: (-len(learners_by_slug[slug]), slug))
     return {
         "exercise_id": exercise.id, "course_id": course_id, "attempts": len(rows), "learners": len(first),
         "first_try_correct_rate": (sum(r.verdict == "correct" for r in first.values()) / len(first)) if first else None,
         "score_distribution": [{"from": k / 5, "to": (k + 1) / 5, "count": n} for k, n in enumerate(bins)],
-        "misconceptions": [{"slug": slug, "title": exercise.misconception(slug).title,
-                            "learners": len(learners_by_slug[slug]), "by_day": dict(sorted(days_by_slug[slug].items()))}
+        "misconceptions": [{"slug": slug, "title": named[slug] if slug in named else exercise.misconception(slug).title,
+                            "origin": "course" if slug in named else "catalog", "learners": len(learners_by_slug[slug]),
+                            "by_day": dict(sorted(days_by_slug[slug].items()))}
                            for slug in ranked],
     }

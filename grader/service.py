@@ -20,6 +20,7 @@ from grader.catalog.exercise import ARRAY, SAMPLES
 from grader.grading import code
 from grader.grading.numeric import grade_numeric
 from grader.grading.report import Report, Verdict
+from grader.groups import diagnoses, fingerprint
 from grader.problems import Forbidden, IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
 from grader.sandbox.client import SandboxClient, SandboxUnavailable
 from grader.schemas import SubmissionSchema
@@ -114,6 +115,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
                      idempotency_key=idempotency_key, request_sha256=digest, callback_url=body.get("callback_url"))
     report = _grade(db, ctx, exercise, learner, body, row)
     record(row, report, placement.penalty)
+    diagnoses.annotate(db, ctx.secret, exercise, row)  # a group the course's instructor named
     queued = report.verdict is Verdict.PENDING
     try:
         # counters first: an upsert after db.add would autoflush the row outside this try
@@ -192,7 +194,8 @@ def _grade(db, ctx, exercise, learner, body, row):
         return early
     row.hidden_seeds = draw_seeds(ctx)
     with fairshare.one_job_per_learner(db, learner, float(sandbox_limits(ctx, exercise)["wall_s"])):
-        report = grade_code_submission(ctx, exercise, body["source"], row.hidden_seeds, request_id=ctx.request_id())
+        graded = grade_code(ctx, exercise, body["source"], row.hidden_seeds, request_id=ctx.request_id())
+    report, row.fingerprint = graded.report, graded.fingerprint
     if body.get("notebook_notes"):
         report = replace(report, message=f"{report.message} ({body['notebook_notes']})".strip())
     return report
@@ -245,20 +248,36 @@ def sandbox_limits(ctx: Context, exercise: Exercise) -> dict:
     return {**ctx.sandbox_limits, **exercise.info.get("limits", {})}
 
 
+@dataclass(frozen=True)
+class CodeGrade:
+    """A code submission's report, and its fingerprint on the probe instances when it is wrong."""
+
+    report: Report
+    fingerprint: dict | None = None
+
+
 def grade_code_submission(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None):
-    """Static checks, then the hidden instances of these seeds (never shown) in the sandbox."""
+    """The report of grade_code (for callers that keep no fingerprint)."""
+    return grade_code(ctx, exercise, source, seeds, request_id).report
+
+
+def grade_code(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None) -> CodeGrade:
+    """Static checks, then the hidden instances of these seeds (never shown) in the sandbox, with the
+    exercise version's probe instances in the same job (same limits): a wrong submission's outputs
+    on them are its fingerprint for answer groups."""
     early = code.static_report(exercise, source)
     if early is not None:
-        return early
+        return CodeGrade(early)
     if ctx.sandbox is None:
         raise Unavailable("Code submissions need the sandbox, and none is configured.")
     regular = [exercise.instance(seed) for seed in seeds]
     edges = exercise.edge_instances(seeds[0])
+    probes = fingerprint.probe_instances(ctx.secret, exercise)
     limits = sandbox_limits(ctx, exercise)
     try:
         with metrics.timed_grading(exercise.id, "code"):
-            outcome = ctx.sandbox.run(source, exercise.info["entry_point"], [i.params for i in regular + edges],
-                                      limits, request_id=request_id)
+            outcome = ctx.sandbox.run(source, exercise.info["entry_point"],
+                                      [i.params for i in regular + edges + probes], limits, request_id=request_id)
         metrics.sandbox_outcome(outcome.status)
     except SandboxUnavailable as exc:
         metrics.sandbox_outcome("unavailable")
@@ -266,7 +285,11 @@ def grade_code_submission(ctx: Context, exercise: Exercise, source: str, seeds: 
     if outcome.status == "setup-failed":
         raise Unavailable("The sandbox could not set up its isolation layers; nothing was run.",
                           headers={"Retry-After": "30"})
-    return code.outcome_report(exercise, regular, edges, outcome, limits, source)
+    graded, probe_entries = fingerprint.split_outcome(outcome, len(regular) + len(edges), len(probes),
+                                                      int(limits.get("result_bytes", 4 << 20)) // 8)
+    report = code.outcome_report(exercise, regular, edges, graded, limits, source)
+    wrong = report.verdict in (Verdict.INCORRECT, Verdict.PARTIALLY_CORRECT) and probe_entries is not None
+    return CodeGrade(report, fingerprint.from_entries(exercise, probes, probe_entries) if wrong else None)
 
 
 def get_submission(db, principal: Principal, submission_id: str) -> dict:

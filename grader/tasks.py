@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from grader import service, storage
 from grader.catalog import get_catalog
 from grader.grading.report import PartResult, Report, Verdict
+from grader.groups import diagnoses
 from grader.problems import Unavailable
 from grader.storage.models import Submission, utcnow
 
@@ -102,12 +103,14 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
         report = _given_up(exercise, row.grading_attempts - 1)
     else:
         row.hidden_seeds = row.hidden_seeds or service.draw_seeds(ctx)
-        report = service.grade_code_submission(ctx, exercise, row.source, row.hidden_seeds, request_id=request_id)
+        graded = service.grade_code(ctx, exercise, row.source, row.hidden_seeds, request_id=request_id)
+        report, row.fingerprint = graded.report, graded.fingerprint
     service.record(row, report, penalty)
+    diagnoses.annotate(db, ctx.secret, exercise, row)
     written = db.execute(update(Submission).where(Submission.id == submission_id, Submission.verdict == "pending")
                          .values(verdict=row.verdict, score=row.score, max_score=row.max_score,
                                  final_score=row.final_score, report=row.report, graded_at=utcnow(),
-                                 hidden_seeds=row.hidden_seeds)
+                                 hidden_seeds=row.hidden_seeds, fingerprint=row.fingerprint)
                          .execution_options(synchronize_session=False)).rowcount
     owed = service.schedule_deliveries(db, row) if written else 0
     db.commit()
