@@ -214,7 +214,7 @@ def test_regrade_replays_stored_answers_and_keeps_the_old_report(tmp_path, admin
     changes = fixed_app.test_client().post("/api/v1/exercises/linear-bptt/regrade", headers=admin_key).json
     assert changes == [{"id": old["id"], "learner": "ann", "from_version": 1, "old_verdict": "partially_correct",
                         "new_verdict": "correct", "old_score": pytest.approx(0.7), "new_score": pytest.approx(1.0),
-                        "changed": True}]
+                        "changed": True, "old_misconceptions": [], "new_misconceptions": []}]
     export = fixed_app.test_client().get("/api/v1/learners/ann/export", headers=admin_key).json
     (stored,) = export["submissions"]
     assert stored["report"]["exercise_version"] == 2 and stored["history"][0]["verdict"] == "partially_correct"
