@@ -187,3 +187,26 @@ def test_numeric_answers_group_by_error_signature(client, klass, fetch_instance,
     (signature,) = numeric[0]["signature"]
     assert signature["part"] == "dW_hh" and signature["relation"] and signature["factor"] == pytest.approx(3.0, rel=1e-2)
     assert groups["code_groups"] == []
+
+
+def test_the_instructor_page_shows_the_groups_and_names_one(app, client, klass):
+    send(client, klass["l1"], POWER_SLIP)
+    send(client, klass["l2"], NORMALISED)
+    send(client, klass["l3"], NORMALISED)
+    app.config["WTF_CSRF_ENABLED"] = False  # the page's form, not its token, is under test
+    assert client.post("/login", data={"api_key": klass["teacher"]["Authorization"].split()[1]}).status_code == 302
+    page = client.get(f"/courses/c1/exercises/{EXERCISE.id}/groups")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert text.index("by 2 learners") < text.index("by 1 learner")  # largest first
+    assert "l2, l3" in text and "lam ** k / k" in text and "Name this group" in text
+    (group,) = [g for g in client.get(f"/api/v1/courses/c1/exercises/{EXERCISE.id}/groups",
+                                      headers=klass["teacher"]).json["code_groups"] if g["learners"] == ["l1"]]
+    named = client.post(f"/courses/c1/exercises/{EXERCISE.id}/groups/{group['id']}/name", data=NAME)
+    assert named.status_code == 302
+    assert "named <code>power-one-short</code>" in client.get(named.headers["Location"]).get_data(as_text=True)
+    refused = client.post(f"/courses/c1/exercises/{EXERCISE.id}/groups/{group['id']}/name", data={**NAME, "slug": "Bad Slug"})
+    assert refused.status_code == 422
+    client.post("/logout")
+    assert client.post("/login", data={"api_key": klass["l1"]["Authorization"].split()[1]}).status_code == 302
+    assert client.get(f"/courses/c1/exercises/{EXERCISE.id}/groups").status_code == 403
