@@ -1,7 +1,8 @@
 """The cost of answer-group probes per wrong code submission, measured side by side in one run.
 
-A wrong tanh-rnn-bptt submission (the solution with a mistake switched on) runs in the sandbox on
-its 5 graded instances (2 regular + 3 edge cases) with and without the 2 probe instances, the two
+A wrong submission (the exercise's solution with a mistake switched on; tanh-rnn-bptt by default)
+runs in the sandbox on its graded instances (2 regular + the edge cases) with and without the 2
+probe instances, the two
 kinds of job interleaved; then the app's own work: reading the fingerprint from the validated probe
 entries, and comparing two fingerprints (what grouping and matching a named group do per pair).
 Prints medians and p99s in milliseconds, and the added cost.
@@ -81,8 +82,8 @@ def main():
         zygote.stdout.close()
     (p50, p99), (q50, q99) = summary(plain), summary(probed)
     print(f"exercise {exercise.id}, mistake {args.mistake}, {args.runs} runs of each job, interleaved")
-    print(f"sandbox job, 5 graded instances:            median {p50:7.2f} ms  p99 {p99:7.2f} ms")
-    print(f"sandbox job, 5 graded + {len(probes)} probe instances:  median {q50:7.2f} ms  p99 {q99:7.2f} ms")
+    print(f"sandbox job, {len(graded)} graded instances:            median {p50:7.2f} ms  p99 {p99:7.2f} ms")
+    print(f"sandbox job, {len(graded)} graded + {len(probes)} probe instances:  median {q50:7.2f} ms  p99 {q99:7.2f} ms")
     print(f"added by the probes in the job:             median {q50 - p50:+7.2f} ms ({100 * (q50 - p50) / p50:+.0f}%)")
     r50, r99 = summary(reads)
     c50, c99 = summary(compares)
