@@ -110,21 +110,15 @@ def _not_recursive(p):
             "mean": np.float64(mean)}
 
 
-def _local_only(p):
-    """z_T = b_T every time: a constant sampler, matched within the reference's standard error (a
-    zero variance would make its own draws, rounded in their mean, fail to match it)."""
-    b_T = np.float64(p["b"][-1])
-    variance = solve(p)["samples"].variance
-    return {"z_T": b_T, "mean": b_T, "second_moment": b_T ** 2,
-            "samples": SampleTarget(float(b_T), variance, SAMPLES, np.full(SAMPLES, b_T))}
-
-
 VARIANTS = {
     "randomized-no-reweighting": _no_reweighting,
     "randomized-pi-swapped/everywhere": _pi_swapped,
     "randomized-pi-swapped/keep-probability": _pi_swapped_keep_only,
     "randomized-not-recursive": _not_recursive,
-    "no-recurrent-term": _local_only,
+    "no-recurrent-term": lambda p: {"z_T": np.float64(p["b"][-1]), "mean": np.float64(p["b"][-1]),
+                                    "second_moment": np.float64(p["b"][-1] ** 2),
+                                    "samples": SampleTarget(float(p["b"][-1]), 1e-300, SAMPLES,
+                                                            np.full(SAMPLES, p["b"][-1]))},
 }
 
 

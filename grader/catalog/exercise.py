@@ -219,7 +219,21 @@ class Exercise:
                 if all(p.distance(variants[first][p.name], variants[second][p.name])
                        <= (SAMPLES_CLEAR if p.kind == SAMPLES else DISCRIMINATION_RTOL) for p in self.parts):
                     hidden.extend([first, second])
-        return hidden
+        return hidden + self._samples_taken_for_others(answer, variants)
+
+    def _samples_taken_for_others(self, answer, variants) -> list[str]:
+        """Keys of variants whose own draws of a samples part pass the test of another mistake's
+        estimator (the report would name both): a sampler's mean is random, so the instance is."""
+        taken = []
+        for part in (p for p in self.parts if p.kind == SAMPLES):
+            for key, variant in variants.items():
+                drawn = getattr(variant[part.name], "samples", None)
+                if drawn is None:
+                    continue
+                if any(slug_of(other) != slug_of(key) and part.distance(theirs[part.name], answer[part.name]) > UNCHANGED_RTOL
+                       and part.distance(drawn, theirs[part.name]) <= 1.0 for other, theirs in variants.items()):
+                    taken.append(key)
+        return taken
 
     @staticmethod
     def _change(part: Part, variant_part, answer_part, accepted: bool) -> str:

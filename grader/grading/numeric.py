@@ -158,18 +158,9 @@ def _diagnose(exercise, instance, part, actual, transposed) -> list[str]:
         return [TRANSPOSED]
     tolerance = {ARRAY: DIAGNOSIS_RTOL, SAMPLES: 1.0}.get(part.kind, 0.0)
     slugs = [slug_of(key) for key, variant in instance.variants.items()
-             if _variant_changes(part, variant[part.name], expected)
+             if part.distance(variant[part.name], expected) > 1e-12
              and part.distance(actual, variant[part.name]) <= tolerance]
     return list(dict.fromkeys(slugs))
-
-
-def _variant_changes(part, variant_part, expected) -> bool:
-    """The variant's answer for this part is not the reference's; for samples, also when the
-    variant's own draws fail the test (an unbiased sampler with a much larger variance)."""
-    if part.distance(variant_part, expected) > 1e-12:
-        return True
-    drawn = getattr(variant_part, "samples", None) if part.kind == SAMPLES else None
-    return drawn is not None and part.distance(drawn, expected) > 1.0
 
 
 def _keep_widest_explanations(parts: list[PartResult]) -> list[PartResult]:
