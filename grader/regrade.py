@@ -31,7 +31,7 @@ def regrade(db, ctx: Context, principal: Principal, exercise_id: str, course_id:
             report = grade_numeric(exercise, exercise.instance(row.seed), row.answer)
         else:
             seeds = row.hidden_seeds or legacy_seeds(ctx, exercise, row.learner)  # the same hidden instances
-            graded = grade_code(ctx, exercise, row.source, seeds)
+            graded = grade_code(ctx, exercise, row.source, seeds, probes=row.course_id is not None)
             report, row.fingerprint = graded.report, graded.fingerprint
         penalty = row.assignment.late_penalty if (row.late and row.assignment_id) else 0.0
         row.history = [*(row.history or []), old]

@@ -194,7 +194,8 @@ def _grade(db, ctx, exercise, learner, body, row):
         return early
     row.hidden_seeds = draw_seeds(ctx)
     with fairshare.one_job_per_learner(db, learner, float(sandbox_limits(ctx, exercise)["wall_s"])):
-        graded = grade_code(ctx, exercise, body["source"], row.hidden_seeds, request_id=ctx.request_id())
+        graded = grade_code(ctx, exercise, body["source"], row.hidden_seeds, request_id=ctx.request_id(),
+                            probes=row.course_id is not None)
     report, row.fingerprint = graded.report, graded.fingerprint
     if body.get("notebook_notes"):
         report = replace(report, message=f"{report.message} ({body['notebook_notes']})".strip())
@@ -257,14 +258,16 @@ class CodeGrade:
 
 
 def grade_code_submission(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None):
-    """The report of grade_code (for callers that keep no fingerprint)."""
-    return grade_code(ctx, exercise, source, seeds, request_id).report
+    """The report of grade_code, without probes (for callers that keep no fingerprint)."""
+    return grade_code(ctx, exercise, source, seeds, request_id, probes=False).report
 
 
-def grade_code(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None) -> CodeGrade:
-    """Static checks, then the hidden instances of these seeds (never shown) in the sandbox, with the
-    exercise version's probe instances in the same job (same limits): a wrong submission's outputs
-    on them are its fingerprint for answer groups."""
+def grade_code(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None, *,
+               probes: bool = True) -> CodeGrade:
+    """Static checks, then the hidden instances of these seeds (never shown) in the sandbox; with
+    probes, the exercise version's probe instances in the same job (same limits): a wrong
+    submission's outputs on them are its fingerprint for answer groups. Groups are per course, so
+    callers ask for probes only for a submission of a course."""
     early = code.static_report(exercise, source)
     if early is not None:
         return CodeGrade(early)
@@ -272,7 +275,7 @@ def grade_code(ctx: Context, exercise: Exercise, source: str, seeds: list[int], 
         raise Unavailable("Code submissions need the sandbox, and none is configured.")
     regular = [exercise.instance(seed) for seed in seeds]
     edges = exercise.edge_instances(seeds[0])
-    probes = fingerprint.probe_instances(ctx.secret, exercise)
+    probes = fingerprint.probe_instances(ctx.secret, exercise) if probes else []
     limits = sandbox_limits(ctx, exercise)
     try:
         with metrics.timed_grading(exercise.id, "code"):
@@ -288,7 +291,8 @@ def grade_code(ctx: Context, exercise: Exercise, source: str, seeds: list[int], 
     graded, probe_entries = fingerprint.split_outcome(outcome, len(regular) + len(edges), len(probes),
                                                       int(limits.get("result_bytes", 4 << 20)) // 8)
     report = code.outcome_report(exercise, regular, edges, graded, limits, source)
-    wrong = report.verdict in (Verdict.INCORRECT, Verdict.PARTIALLY_CORRECT) and probe_entries is not None
+    wrong = report.verdict in (Verdict.INCORRECT, Verdict.PARTIALLY_CORRECT) and bool(probes) \
+        and probe_entries is not None
     return CodeGrade(report, fingerprint.from_entries(exercise, probes, probe_entries) if wrong else None)
 
 

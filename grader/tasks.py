@@ -103,7 +103,8 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
         report = _given_up(exercise, row.grading_attempts - 1)
     else:
         row.hidden_seeds = row.hidden_seeds or service.draw_seeds(ctx)
-        graded = service.grade_code(ctx, exercise, row.source, row.hidden_seeds, request_id=request_id)
+        graded = service.grade_code(ctx, exercise, row.source, row.hidden_seeds, request_id=request_id,
+                                    probes=row.course_id is not None)
         report, row.fingerprint = graded.report, graded.fingerprint
     service.record(row, report, penalty)
     diagnoses.annotate(db, ctx.secret, exercise, row)

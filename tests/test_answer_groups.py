@@ -210,3 +210,32 @@ def test_the_instructor_page_shows_the_groups_and_names_one(app, client, klass):
     client.post("/logout")
     assert client.post("/login", data={"api_key": klass["l1"]["Authorization"].split()[1]}).status_code == 302
     assert client.get(f"/courses/c1/exercises/{EXERCISE.id}/groups").status_code == 403
+
+
+def test_outside_a_course_no_probes_run_and_no_fingerprint_is_kept(app, client, alice, zygote):
+    report = send(client, alice, POWER_SLIP)
+    assert report["verdict"] == "incorrect" and report["course_id"] is None
+    with app.app_context():
+        assert storage.session(app).get(Submission, report["id"]).fingerprint is None
+
+
+def test_a_queued_submission_gets_its_fingerprint_and_the_course_diagnosis(app, client, klass):
+    """The worker's path (grader.tasks.grade_queued), called directly on a stored pending submission."""
+    from grader import tasks
+    from grader.storage.models import utcnow
+    first = send(client, klass["l1"], POWER_SLIP)
+    (group,) = client.get(f"/api/v1/courses/c1/exercises/{EXERCISE.id}/groups", headers=klass["teacher"]).json["code_groups"]
+    assert client.post(f"/api/v1/courses/c1/exercises/{EXERCISE.id}/groups/{group['id']}/name", json=NAME,
+                       headers=klass["teacher"]).status_code == 201
+    with app.app_context():
+        db = storage.session(app)
+        stored = db.get(Submission, first["id"])
+        db.add(Submission(id="queued0000000000000000000000000a", exercise_id=EXERCISE.id, exercise_version=EXERCISE.version,
+                          kind="code", learner="l2", report={"verdict": "pending"}, verdict="pending", score=0.0,
+                          max_score=1.0, created_at=utcnow(), course_id="c1", assignment_id=stored.assignment_id,
+                          source=POWER_SLIP_LOOP))
+        db.commit()
+        assert tasks.grade_queued(app, "queued0000000000000000000000000a") == "incorrect"
+        db.expire_all()
+        row = db.get(Submission, "queued0000000000000000000000000a")
+        assert row.fingerprint is not None and slugs(row.report) == [NAME["slug"]]
