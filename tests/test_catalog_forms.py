@@ -140,3 +140,17 @@ def test_the_guarantee_check_finds_d_equal_to_h():
                                                                "W_xh": np.ones((4, 4))})
     exercise_view = types.SimpleNamespace(instance=lambda seed: square)
     assert [f.check for f in selftest.check_guarantees(exercise_view, 0)] == ["guarantees"]
+
+
+@pytest.mark.parametrize("mode", ["sliding", "chunked"])
+def test_shifted_chunks_in_code_are_named_whatever_modes_the_hidden_instances_ask(app, zygote, mode):
+    """Both regular instances slide (the slip cannot show there: named from the chunked edge case),
+    or both are chunked; never graded correct."""
+    from grader import service
+    from tests.test_catalog import with_mistake
+    exercise = CATALOG["truncated-bptt"]
+    seeds = [s for s in range(200) if exercise.instance(s).params["mode"] == mode][:2]
+    source = with_mistake(exercise, "truncation-off-by-one/shifted-chunks")
+    report = service.grade_code_submission(app.extensions["grader.context"], exercise, source, seeds)
+    assert [m.slug for m in report.misconceptions] == ["truncation-off-by-one"]
+    assert report.verdict in ("partially_correct", "incorrect")

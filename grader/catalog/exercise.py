@@ -151,6 +151,7 @@ class Exercise:
         self._scales: Callable = getattr(module, "scales", lambda params: {})
         self.gradient_checks: Callable = module.gradient_checks
         self._edge_cases: Callable = getattr(module, "edge_cases", lambda rng: [])
+        self._edge_variants: tuple[str, ...] = tuple(getattr(module, "EDGE_VARIANTS", ()))
         self.solution: str | None = None  # solution.py of a code exercise: the reference written as a student would
         self.instance = functools.lru_cache(maxsize=cache_size)(self._make_instance)
         self.edge_instances = functools.lru_cache(maxsize=cache_size)(self._make_edge_instances)
@@ -183,12 +184,20 @@ class Exercise:
 
     def _make_edge_instances(self, seed: int) -> list[Instance]:
         """The exercise's edge cases (T = 1, B = 1, h = 1, ...), graded for correctness; only accepted
-        near misses are evaluated on them (mistakes are diagnosed on the regular instances)."""
+        near misses are evaluated on them (mistakes are diagnosed on the regular instances), and the
+        variants the module lists in EDGE_VARIANTS: mistakes that only some instances can show (a
+        chunk-boundary slip on chunked instances), named from an edge case that shows them when no
+        regular instance did."""
         accepted = {key: fn for key, fn in self._variants.items()
-                    if slug_of(key) in self.misconceptions and self.misconceptions[slug_of(key)].accepted}
-        return [Instance(seed, 0, params, self._solve(params), {key: fn(params) for key, fn in accepted.items()},
-                         self._scales(params))
-                for params in self._edge_cases(np.random.default_rng([seed, 1 << 20]))]
+                    if key in self._edge_variants
+                    or slug_of(key) in self.misconceptions and self.misconceptions[slug_of(key)].accepted}
+        instances = []
+        for params in self._edge_cases(np.random.default_rng([seed, 1 << 20])):
+            variants = {key: fn(params) for key, fn in accepted.items()}
+            instances.append(Instance(seed, 0, params, self._solve(params),
+                                      {key: answer for key, answer in variants.items() if answer is not None},
+                                      self._scales(params)))
+        return instances
 
     def _make_instance(self, seed: int) -> Instance:
         """Generate from seed, regenerating with [seed, k] until every mistake is visible."""
