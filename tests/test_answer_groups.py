@@ -164,6 +164,9 @@ def test_fingerprints_agree_within_the_part_tolerance_and_not_beyond():
     assert not fingerprint.agree(EXERCISE, probes, first, far)  # 1e-7 relative: beyond it
     assert not fingerprint.agree(EXERCISE, probes, first, raised)
     assert raised["probes"][0] == {"eigenvalues": None}
+    other_secret = fingerprint.probe_instances("another secret", EXERCISE)
+    elsewhere = fingerprint.from_entries(EXERCISE, other_secret, entries)  # the same outputs, other probes
+    assert not fingerprint.agree(EXERCISE, probes, first, elsewhere)
 
 
 def _returned(array):

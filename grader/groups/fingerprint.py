@@ -48,8 +48,13 @@ def from_entries(exercise: Exercise, probes: list[Instance], entries: list) -> d
     probe: per part the value read as the grader reads answers (None when the probe raised, or the
     part is missing or unreadable), a samples part by its mean."""
     outputs = [_outputs(exercise, probe, entry) for probe, entry in zip(probes, entries)]
-    return {"format": FORMAT, "exercise_version": exercise.version, "hash": _digest(exercise, outputs),
-            "probes": outputs}
+    return {"format": FORMAT, "exercise_version": exercise.version, "probe_set": probe_set(probes),
+            "hash": _digest(exercise, outputs), "probes": outputs}
+
+
+def probe_set(probes: list[Instance]) -> str:
+    """Which probe instances a fingerprint was taken on (a new secret or version makes others)."""
+    return hashlib.sha256(",".join(str(p.seed) for p in probes).encode()).hexdigest()[:16]
 
 
 def _outputs(exercise, probe, entry) -> dict:
@@ -95,11 +100,11 @@ def _quantise(value, rtol):
 
 
 def agree(exercise: Exercise, probes: list[Instance], first: dict, second: dict) -> bool:
-    """True when both fingerprints are of this exercise version and every part of every probe agrees
+    """True when both fingerprints were taken on these probe instances and every part of every probe agrees
     within the part's tolerance (samples: means within Z_CRIT standard errors of the reference)."""
-    if first is None or second is None or first.get("exercise_version") != exercise.version \
-            or second.get("exercise_version") != exercise.version:
-        return False
+    current = probe_set(probes)
+    if first is None or second is None or first.get("probe_set") != current or second.get("probe_set") != current:
+        return False  # taken on other probe instances (another version or secret): not comparable
     if first["hash"] == second["hash"]:
         return True
     return all(_part_agrees(part, probe.answer[part.name], a[part.name], b[part.name])
