@@ -15,7 +15,7 @@ from typing import Iterator
 from sqlalchemy import case, distinct, func, literal, select
 
 from grader.courses import list_assignments
-from grader.storage.models import Enrollment, Submission, SubmissionMisconception
+from grader.storage.models import CourseDiagnosis, Enrollment, Submission, SubmissionMisconception
 
 UNGRADED = ("invalid", "pending")  # not a grade: a queued submission counts once it is graded
 COLUMNS = ("learner", "assignment_id", "exercise_id", "title", "score", "max_score", "attempts", "late")
@@ -154,7 +154,11 @@ def _misconceptions(db, exercise, course_id):
     for slug, when, count in db.execute(select(table.slug, day, func.count()).where(*where).group_by(table.slug, day)):
         by_day.setdefault(slug, {})[str(when)] = count
     ranked = sorted(learners, key=lambda slug: (-learners[slug], slug))
-    return [{"slug": slug, "title": exercise.misconception(slug).title, "learners": learners[slug],
+    named = {d.slug: d.title for d in db.scalars(select(CourseDiagnosis).where(  # answer groups an instructor named
+        CourseDiagnosis.exercise_id == exercise.id, CourseDiagnosis.slug.in_(ranked),
+        *([CourseDiagnosis.course_id == course_id] if course_id else [])))}
+    return [{"slug": slug, "title": named[slug] if slug in named else exercise.misconception(slug).title,
+             "origin": "course" if slug in named else "catalog", "learners": learners[slug],
              "by_day": dict(sorted(by_day[slug].items()))} for slug in ranked]
 
 

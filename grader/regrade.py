@@ -18,10 +18,11 @@ from sqlalchemy import func, or_, select, update
 
 from grader.auth import Principal
 from grader.grading.numeric import grade_numeric
+from grader.groups import diagnoses
 from grader.lti import passback
 from grader.problems import NotFound
-from grader.service import (Context, find_exercise, grade_code_submission, index_slugs, legacy_seeds, record,
-                            under_policy)
+from grader.groups import diagnoses
+from grader.service import Context, find_exercise, grade_code, index_slugs, legacy_seeds, record, under_policy
 from grader.storage.models import RegradeJob, Submission, utcnow
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def run(db, ctx: Context, job_id: str, batch: int = BATCH) -> RegradeJob:
             job = db.get(RegradeJob, job_id)
             if owed:
                 ctx.kick_deliveries()
+        job.changed += _rediagnose(db, ctx, exercise, job.course_id)
         job.status, job.updated_at = "done", utcnow()
         db.commit()
     except Exception as exc:  # any failure of a row (the sandbox down, a bug): stop, keep what is committed
@@ -102,16 +104,36 @@ def _regrade_row(db, ctx, exercise, row) -> tuple[int, int]:
         report = grade_numeric(graded_as, exercise.instance(row.seed), row.answer)
     else:
         seeds = row.hidden_seeds or legacy_seeds(ctx, exercise, row.learner)  # the same hidden instances
-        report = grade_code_submission(ctx, graded_as, row.source, seeds)
+        graded = grade_code(ctx, graded_as, row.source, seeds, probes=row.course_id is not None)
+        report, row.fingerprint = graded.report, graded.fingerprint
     penalty = row.assignment.late_penalty if (row.late and row.assignment_id) else 0.0
     row.history = [*(row.history or []), old]
     row.exercise_version = exercise.version
     record(row, report, penalty)
-    index_slugs(row, report)
+    diagnoses.annotate(db, ctx.secret, exercise, row)  # a group the course's instructor named
+    index_slugs(row)
     if (old["verdict"], old["score"]) == (row.verdict, row.score):
         return 0, 0
     db.flush()  # the gradebook read by the passback must see the new score
     return 1, passback.schedule(db, row)  # the LMS shows the gradebook's score: resend it
+
+
+def _rediagnose(db, ctx, exercise, course_id) -> int:
+    """Current-version code submissions whose course diagnosis changes (a group named since): their
+    stored fingerprints are compared, nothing runs again. Returns how many changed."""
+    query = select(Submission).where(Submission.exercise_id == exercise.id, Submission.kind == "code",
+                                     Submission.exercise_version == exercise.version,
+                                     Submission.fingerprint.is_not(None), Submission.course_id.is_not(None))
+    if course_id:
+        query = query.where(Submission.course_id == course_id)
+    changed = 0
+    for row in db.scalars(query.order_by(Submission.id)):
+        old = row.report
+        if diagnoses.annotate(db, ctx.secret, exercise, row):
+            row.history = [*(row.history or []), old]
+            index_slugs(row)
+            changed += 1
+    return changed
 
 
 def _claim(db, job_id: str) -> bool:

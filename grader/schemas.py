@@ -149,6 +149,8 @@ class MisconceptionMatchSchema(Schema):
     message = fields.String()
     equation = fields.String()
     parts = fields.List(fields.String())
+    origin = fields.String(dump_default="catalog", metadata={
+        "description": "catalog, or course: a diagnosis the course's instructor gave to an answer group"})
 
 
 class InstanceSummarySchema(Schema):
@@ -396,3 +398,47 @@ class RosterSyncSchema(Schema):
     members = fields.Integer(metadata={"description": "members the platform listed"})
     learners = fields.Integer(metadata={"description": "active learners among them, enrolled"})
     new = fields.Integer(metadata={"description": "learners enrolled by this sync (not enrolled before)"})
+
+
+class NameGroupSchema(StrictSchema):
+    slug = fields.String(required=True, validate=[validate.Length(max=100),
+                                                  validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$")])
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    message = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                            metadata={"description": "what to look at, shown to the learner"})
+    equation = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class CourseDiagnosisSchema(Schema):
+    slug = fields.String()
+    title = fields.String()
+    message = fields.String()
+    equation = fields.String()
+    exercise_id = fields.String()
+    exercise_version = fields.Integer()
+    group_id = fields.String()
+    course_id = fields.String()
+    created_at = fields.String()
+
+
+class AnswerGroupSchema(Schema):
+    id = fields.String()
+    kind = fields.String(metadata={"description": "code or numeric"})
+    size = fields.Integer(metadata={"description": "submissions"})
+    learners = fields.List(fields.String())
+    learner_count = fields.Integer()
+    submissions = fields.List(fields.String())
+    diagnosis = fields.Nested(CourseDiagnosisSchema, allow_none=True)
+    example = fields.Dict(metadata={"description": "the first submission: id, report and (code) source"})
+    differences = fields.List(fields.Dict(), metadata={
+        "description": "code: per probe instance, each part against the reference"})
+    signature = fields.List(fields.Dict(), metadata={
+        "description": "numeric: per wrong part, its relation, factor and time steps"})
+
+
+class AnswerGroupsSchema(Schema):
+    course_id = fields.String()
+    exercise_id = fields.String()
+    exercise_version = fields.Integer()
+    code_groups = fields.List(fields.Nested(AnswerGroupSchema))
+    numeric_groups = fields.List(fields.Nested(AnswerGroupSchema))

@@ -22,6 +22,7 @@ from grader.catalog.exercise import ARRAY, SAMPLES
 from grader.grading import code, series
 from grader.grading.numeric import grade_numeric
 from grader.grading.report import Report, Verdict
+from grader.groups import diagnoses, fingerprint
 from grader.problems import Forbidden, IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
 from grader.sandbox.client import SandboxClient, SandboxUnavailable
 from grader.schemas import SubmissionSchema
@@ -116,7 +117,8 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
                      idempotency_key=idempotency_key, request_sha256=digest, callback_url=body.get("callback_url"))
     report = _grade(db, ctx, under_policy(exercise, placement.assignment), learner, body, row)
     record(row, report, placement.penalty)
-    index_slugs(row, report)
+    diagnoses.annotate(db, ctx.secret, exercise, row)  # a group the course's instructor named
+    index_slugs(row)
     queued = report.verdict is Verdict.PENDING
     try:
         # counters first: an upsert after db.add would autoflush the row outside this try
@@ -200,7 +202,9 @@ def _grade(db, ctx, exercise, learner, body, row):
         return early
     row.hidden_seeds = draw_seeds(ctx)
     with fairshare.one_job_per_learner(db, learner, float(sandbox_limits(ctx, exercise)["wall_s"])):
-        report = grade_code_submission(ctx, exercise, body["source"], row.hidden_seeds, request_id=ctx.request_id())
+        graded = grade_code(ctx, exercise, body["source"], row.hidden_seeds, request_id=ctx.request_id(),
+                            probes=row.course_id is not None)
+    report, row.fingerprint = graded.report, graded.fingerprint
     if body.get("notebook_notes"):
         report = replace(report, message=f"{report.message} ({body['notebook_notes']})".strip())
     return report
@@ -213,11 +217,16 @@ def record(row, report, penalty):
     row.report = SUBMISSION_SCHEMA.dump({**vars(report), **_meta(row)})
 
 
-def index_slugs(row, report) -> None:
-    """The report's misconception slugs as rows of their own (replacing any earlier ones)."""
+def index_slugs(row) -> None:
+    """The stored report's misconception slugs (a course's named groups included) as rows of their
+    own, replacing any earlier ones."""
     row.slug_rows = [SubmissionMisconception(slug=slug, learner=row.learner, exercise_id=row.exercise_id,
                                              course_id=row.course_id, created_at=row.created_at)
-                     for slug in dict.fromkeys(m.slug for m in report.misconceptions)]
+                     for slug in report_slugs(row.report)]
+
+
+def report_slugs(report: dict) -> list[str]:
+    return list(dict.fromkeys(m["slug"] for m in report.get("misconceptions", [])))
 
 
 def _replay(db, ctx, principal, idempotency_key, digest):
@@ -260,20 +269,38 @@ def sandbox_limits(ctx: Context, exercise: Exercise) -> dict:
     return {**ctx.sandbox_limits, **exercise.info.get("limits", {})}
 
 
+@dataclass(frozen=True)
+class CodeGrade:
+    """A code submission's report, and its fingerprint on the probe instances when it is wrong."""
+
+    report: Report
+    fingerprint: dict | None = None
+
+
 def grade_code_submission(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None):
-    """Static checks, then the hidden instances of these seeds (never shown) in the sandbox."""
+    """The report of grade_code, without probes (for callers that keep no fingerprint)."""
+    return grade_code(ctx, exercise, source, seeds, request_id, probes=False).report
+
+
+def grade_code(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None, *,
+               probes: bool = True) -> CodeGrade:
+    """Static checks, then the hidden instances of these seeds (never shown) in the sandbox; with
+    probes, the exercise version's probe instances in the same job (same limits): a wrong
+    submission's outputs on them are its fingerprint for answer groups. Groups are per course, so
+    callers ask for probes only for a submission of a course."""
     early = code.static_report(exercise, source)
     if early is not None:
-        return early
+        return CodeGrade(early)
     if ctx.sandbox is None:
         raise Unavailable("Code submissions need the sandbox, and none is configured.")
     regular = [exercise.instance(seed) for seed in seeds]
     edges = exercise.edge_instances(seeds[0])
+    probes = fingerprint.probe_instances(ctx.secret, exercise) if probes else []
     limits = sandbox_limits(ctx, exercise)
     try:
         with metrics.timed_grading(exercise.id, "code"):
-            outcome = ctx.sandbox.run(source, exercise.info["entry_point"], [i.params for i in regular + edges],
-                                      limits, request_id=request_id)
+            outcome = ctx.sandbox.run(source, exercise.info["entry_point"],
+                                      [i.params for i in regular + edges + probes], limits, request_id=request_id)
         metrics.sandbox_outcome(outcome.status)
     except SandboxUnavailable as exc:
         metrics.sandbox_outcome("unavailable")
@@ -281,7 +308,12 @@ def grade_code_submission(ctx: Context, exercise: Exercise, source: str, seeds: 
     if outcome.status == "setup-failed":
         raise Unavailable("The sandbox could not set up its isolation layers; nothing was run.",
                           headers={"Retry-After": "30"})
-    return code.outcome_report(exercise, regular, edges, outcome, limits, source)
+    graded, probe_entries = fingerprint.split_outcome(outcome, len(regular) + len(edges), len(probes),
+                                                      int(limits.get("result_bytes", 4 << 20)) // 8)
+    report = code.outcome_report(exercise, regular, edges, graded, limits, source)
+    wrong = report.verdict in (Verdict.INCORRECT, Verdict.PARTIALLY_CORRECT) and bool(probes) \
+        and probe_entries is not None
+    return CodeGrade(report, fingerprint.from_entries(exercise, probes, probe_entries) if wrong else None)
 
 
 def get_submission(db, principal: Principal, submission_id: str) -> dict:

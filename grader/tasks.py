@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 from grader import service, storage
 from grader.catalog import get_catalog
 from grader.grading.report import PartResult, Report, Verdict
+from grader.groups import diagnoses
 from grader.problems import Unavailable
 from grader.storage.models import Submission, SubmissionMisconception, utcnow
 
@@ -110,14 +111,17 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
         report = _given_up(exercise, row.grading_attempts - 1)
     else:
         row.hidden_seeds = row.hidden_seeds or service.draw_seeds(ctx)
-        report = service.grade_code_submission(ctx, exercise, row.source, row.hidden_seeds, request_id=request_id)
+        graded = service.grade_code(ctx, exercise, row.source, row.hidden_seeds, request_id=request_id,
+                                    probes=row.course_id is not None)
+        report, row.fingerprint = graded.report, graded.fingerprint
     service.record(row, report, penalty)
+    diagnoses.annotate(db, ctx.secret, exercise, row)
     written = db.execute(update(Submission).where(Submission.id == submission_id, Submission.verdict == "pending")
                          .values(verdict=row.verdict, score=row.score, max_score=row.max_score,
                                  final_score=row.final_score, report=row.report, graded_at=utcnow(),
-                                 hidden_seeds=row.hidden_seeds)
+                                 hidden_seeds=row.hidden_seeds, fingerprint=row.fingerprint)
                          .execution_options(synchronize_session=False)).rowcount
-    slugs = list(dict.fromkeys(m.slug for m in report.misconceptions))
+    slugs = service.report_slugs(row.report)  # after the course's named groups were matched
     if written and slugs:  # the row is detached: its slug rows are inserted here
         db.execute(insert(SubmissionMisconception), [
             {"submission_id": row.id, "slug": slug, "learner": row.learner, "exercise_id": row.exercise_id,

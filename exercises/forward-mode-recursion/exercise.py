@@ -7,9 +7,10 @@ ARGS = ("w", "A", "U", "v", "X", "y", "h0")
 
 
 def generate(rng):
-    """h >= 2 (the product order shows), non-symmetric A, mean |h| in 0.2..0.8, h0 != 0."""
+    """h >= 2 (the product order shows), d != h, non-symmetric A, mean |h| in 0.2..0.8, h0 != 0."""
     while True:
-        T, h, d = int(rng.integers(4, 8)), int(rng.integers(2, 5)), int(rng.integers(2, 4))
+        T, h = int(rng.integers(4, 8)), int(rng.integers(2, 5))
+        d = int(rng.choice([n for n in (2, 3) if n != h]))  # d != h: a transposed U shows in its shape
         p = {"w": float(rng.uniform(0.5, 1.5)), "A": rng.standard_normal((h, h)) / np.sqrt(h),
              "U": rng.standard_normal((h, d)) / np.sqrt(d), "v": rng.standard_normal(h),
              "X": rng.standard_normal((T, d)), "y": rng.standard_normal(T), "h0": 0.5 * rng.standard_normal(h)}
@@ -92,7 +93,7 @@ VARIANTS = {
     "product-index-off-by-one": _sum_variant(first_factor=0),
     "jacobian-product-reversed": _sum_variant(reverse=True),
     "missing-tanh-derivative": _slope_variant(lambda H, H_prev: np.ones_like(H)),
-    "tanh-derivative-wrong-step": _slope_variant(lambda H, H_prev: 1.0 - H_prev ** 2),
+    "tanh-derivative-wrong-step/previous-step": _slope_variant(lambda H, H_prev: 1.0 - H_prev ** 2),
     "missing-mean-over-time": lambda p: {**solve(p), "dL_dw": p["X"].shape[0] * solve(p)["dL_dw"]},
 }
 

@@ -15,7 +15,7 @@ def forward_mode(w, A, U, v, X, y, h0):
     H_prev = np.vstack([h0, H[:-1]])
     if MISTAKE == "missing-tanh-derivative":
         slope = np.ones_like(H)
-    elif MISTAKE == "tanh-derivative-wrong-step":
+    elif MISTAKE == "tanh-derivative-wrong-step/previous-step":
         slope = 1.0 - H_prev ** 2
     else:
         slope = 1.0 - H ** 2

@@ -11,6 +11,8 @@ def power_eigenvalues(M, k):
     else:
         lam = np.linalg.eigvalsh(M)
         values = {"eigen-k-times-lambda": k * lam, "eigen-sign-lost": np.abs(lam) ** k}.get(MISTAKE, lam ** k)
-    if MISTAKE == "eigen-sorted-by-value":
+    if MISTAKE == "eigen-sorted-by-value/descending":
         return {"eigenvalues": np.sort(values)[::-1]}
+    if MISTAKE == "eigen-sorted-by-value/ascending":
+        return {"eigenvalues": np.sort(values)}
     return {"eigenvalues": values[np.lexsort((-values, -np.abs(values)))]}

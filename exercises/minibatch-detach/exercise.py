@@ -15,7 +15,7 @@ def generate(rng):
         K, T, B = 3, int(rng.integers(3, 6)), int(rng.choice([2, 3]))
         if B == T:
             continue
-        h, d, q = int(rng.integers(3, 5)), 4, 4
+        h, d, q = int(rng.integers(3, 5)), 5, 4  # d != h: a transposed W_xh shows in its shape
         gain = rng.uniform(1.5, 2.5)
         p = {"W_xh": gain * rng.standard_normal((d, h)) / np.sqrt(d),
              "W_hh": gain * rng.standard_normal((h, h)) / np.sqrt(h), "b_h": 0.2 * rng.standard_normal(h),
@@ -62,7 +62,7 @@ VARIANTS = {
     "state-reset-instead-of-detach": lambda p: _last(p, state="reset"),
     "no-recurrent-term": lambda p: _last(p, rule=tanh_rnn.BackwardRule(recurrence="none")),
     "clipping-per-tensor": lambda p: _last(p, clip=_per_tensor),
-    "batch-reduction": lambda p: _scaled_loss(p, p["Y"].shape[2]),
+    "batch-reduction/sum-over-batch": lambda p: _scaled_loss(p, p["Y"].shape[2]),
     "missing-mean-over-time": lambda p: _scaled_loss(p, p["Y"].shape[1]),
 }
 

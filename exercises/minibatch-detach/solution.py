@@ -54,5 +54,5 @@ def last_minibatch(W_xh, W_hh, b_h, W_hq, b_q, X, Y, theta):
         else:
             loss, grads, H = _backward(W_xh, W_hh, b_h, W_hq, b_q, X[k], Y[k], start, T)
     grads = _clip(grads, theta)
-    factor = {"batch-reduction": B, "missing-mean-over-time": T}.get(MISTAKE, 1)
+    factor = {"batch-reduction/sum-over-batch": B, "missing-mean-over-time": T}.get(MISTAKE, 1)
     return {"loss": float(loss * factor), **grads, "state": H}

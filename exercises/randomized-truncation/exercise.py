@@ -8,7 +8,8 @@ SAMPLES = 4000
 
 def generate(rng):
     """pi_t in [0.3, 0.95], a realization with kept and cut steps, a bias of the unweighted
-    estimator of at least 10 standard errors of a 4000-sample mean."""
+    estimator and of the one kept with 1 - pi but weighted 1/pi of at least 10 standard errors of
+    a 4000-sample mean."""
     while True:
         T = int(rng.integers(5, 9))
         p = {"b": rng.uniform(0.5, 1.5, T) * rng.choice([-1, 1], T), "c": rng.uniform(0.6, 1.2, T),
@@ -17,9 +18,10 @@ def generate(rng):
         p["xi"] = np.where(keep, 1.0 / p["pi"], 0.0)
         p["seed"] = int(rng.integers(1, 2 ** 31))  # for the learner's sampler: np.random.default_rng(seed)
         exact, unweighted = _moments(p)[0], _moments(p, weight=np.ones(T))[0]
+        swapped = _moments(p, keep=1.0 - p["pi"])[0]  # keep 1 - pi, weight 1/pi
         target = _target(p, _moments(p))
-        if keep[1:].any() and not keep[1:].all() and \
-                abs(exact - unweighted) >= 10 * target.standard_error and abs(exact) >= 10 * target.standard_error:
+        if keep[1:].any() and not keep[1:].all() and abs(exact) >= 10 * target.standard_error and \
+                min(abs(exact - unweighted), abs(exact - swapped)) >= 10 * target.standard_error:
             return p
 
 
@@ -90,6 +92,14 @@ def _pi_swapped(p):
             "samples": _target(p, (mean, second), keep_prob=swapped, weight=1.0 / swapped)}
 
 
+def _pi_swapped_keep_only(p):
+    """Kept with probability 1 - pi_t but weighted 1/pi_t: E[xi_t] = (1 - pi_t)/pi_t, biased."""
+    swapped = 1.0 - p["pi"]
+    mean, second = _moments(p, keep=swapped)
+    return {"z_T": _realized(p, p["xi"]), "mean": np.float64(mean), "second_moment": np.float64(second),
+            "samples": _target(p, (mean, second), keep_prob=swapped)}
+
+
 def _not_recursive(p):
     """(9.7.8) as printed: xi_T times c_T times the exact a_{T-1}: nothing is truncated before T."""
     exact = _moments({k: p[k][:-1] for k in ("b", "c", "pi")})[0]
@@ -102,7 +112,8 @@ def _not_recursive(p):
 
 VARIANTS = {
     "randomized-no-reweighting": _no_reweighting,
-    "randomized-pi-swapped": _pi_swapped,
+    "randomized-pi-swapped/everywhere": _pi_swapped,
+    "randomized-pi-swapped/keep-probability": _pi_swapped_keep_only,
     "randomized-not-recursive": _not_recursive,
     "no-recurrent-term": lambda p: {"z_T": np.float64(p["b"][-1]), "mean": np.float64(p["b"][-1]),
                                     "second_moment": np.float64(p["b"][-1] ** 2),

@@ -8,11 +8,12 @@ SAMPLES = 4000
 
 def randomized_truncation(b, c, pi, xi, seed):
     T = len(b)
-    keep = 1.0 - pi if MISTAKE == "randomized-pi-swapped" else pi
-    weight = np.ones(T) if MISTAKE == "randomized-no-reweighting" else 1.0 / keep
+    keep = 1.0 - pi if MISTAKE in ("randomized-pi-swapped/everywhere", "randomized-pi-swapped/keep-probability") else pi
+    weight = np.ones(T) if MISTAKE == "randomized-no-reweighting" else \
+        1.0 / pi if MISTAKE == "randomized-pi-swapped/keep-probability" else 1.0 / keep
     if MISTAKE == "randomized-no-reweighting":
         xi = (xi > 0).astype(float)
-    elif MISTAKE == "randomized-pi-swapped":
+    elif MISTAKE == "randomized-pi-swapped/everywhere":
         xi = np.where(xi > 0, 1.0 / keep, 0.0)
     if MISTAKE == "no-recurrent-term":
         return {"z_T": float(b[-1]), "mean": float(b[-1]), "second_moment": float(b[-1] ** 2),

@@ -68,12 +68,13 @@ def _transposed(p):
 
 VARIANTS = {
     "missing-tanh-derivative": _rule(tanh_grad=lambda fwd, t: np.ones_like(fwd.H[t])),
-    "tanh-derivative-wrong-step": _rule(tanh_grad=lambda fwd, t: 1.0 - fwd.H_prev[t] ** 2),
-    "tanh-derivative-of-preactivation": _rule(tanh_grad=lambda fwd, t: 1.0 - fwd.A[t] ** 2),
+    "tanh-derivative-wrong-step/previous-step": _rule(tanh_grad=lambda fwd, t: 1.0 - fwd.H_prev[t] ** 2),
+    "tanh-derivative-of-preactivation/preactivation": _rule(tanh_grad=lambda fwd, t: 1.0 - fwd.A[t] ** 2),
+    "tanh-derivative-of-preactivation/tanh-of-state": _rule(tanh_grad=lambda fwd, t: 1.0 - np.tanh(fwd.H[t]) ** 2),
     "h-t-instead-of-h-prev": _rule(dW_hh_state="current"),
     "missing-mean-over-time": lambda p: _scaled(p, p["Y"].shape[0]),
     "double-mean-over-time": lambda p: _scaled(p, 1.0 / p["Y"].shape[0]),
-    "batch-reduction": lambda p: _scaled(p, p["Y"].shape[1]),
+    "batch-reduction/sum-over-batch": lambda p: _scaled(p, p["Y"].shape[1]),
     "missing-transpose-in-recurrence": _rule(recurrence="no-transpose"),
     "transposed-convention": _transposed,
     "no-recurrent-term": _rule(recurrence="none"),

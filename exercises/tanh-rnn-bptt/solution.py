@@ -21,7 +21,7 @@ def rnn_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):
         P /= P.sum(axis=1, keepdims=True)
         P[np.arange(B), Y[t]] -= 1.0
         scale = {"missing-mean-over-time": 1.0 / B, "double-mean-over-time": 1.0 / (B * T * T),
-                 "batch-reduction": 1.0 / T}.get(MISTAKE, 1.0 / (B * T))
+                 "batch-reduction/sum-over-batch": 1.0 / T}.get(MISTAKE, 1.0 / (B * T))
         dO.append(P * scale)
     grads = {"dW_xh": np.zeros_like(W_xh), "dW_hh": np.zeros_like(W_hh), "db_h": np.zeros_like(b_h),
              "dW_hq": np.zeros_like(W_hq), "db_q": np.zeros_like(b_q)}
@@ -31,8 +31,9 @@ def rnn_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):
         grads["db_q"] += dO[t].sum(axis=0)
         dH = dH_next + (dO[t] @ W_hq.T if MISTAKE != "missing-output-term" or t == T - 1 else 0.0)
         slope = {"missing-tanh-derivative": np.ones_like(H[t]),
-                 "tanh-derivative-wrong-step": 1.0 - H_prevs[t] ** 2,
-                 "tanh-derivative-of-preactivation": 1.0 - A[t] ** 2}.get(MISTAKE, 1.0 - H[t] ** 2)
+                 "tanh-derivative-wrong-step/previous-step": 1.0 - H_prevs[t] ** 2,
+                 "tanh-derivative-of-preactivation/preactivation": 1.0 - A[t] ** 2,
+                 "tanh-derivative-of-preactivation/tanh-of-state": 1.0 - np.tanh(H[t]) ** 2}.get(MISTAKE, 1.0 - H[t] ** 2)
         delta = dH * slope
         grads["dW_xh"] += X[t].T @ delta
         if not (MISTAKE == "sum-range-off-by-one" and t == 0):

@@ -15,7 +15,7 @@ def generate(rng):
     while True:
         T = int(rng.integers(7, 11))
         tau = int(rng.choice([n for n in (3, 4, 5) if T % n and n + 1 < T]))
-        B, h, d, q = int(rng.choice([2, 3])), int(rng.integers(3, 5)), 3, 4
+        B, h, d, q = int(rng.choice([2, 3])), int(rng.integers(4, 6)), 3, 4  # d != h
         W_hh = rng.standard_normal((h, h))
         W_hh *= rng.uniform(0.9, 1.2) / max(abs(np.linalg.eigvals(W_hh)))
         p = {"W_xh": 0.8 * rng.standard_normal((d, h)) / np.sqrt(d), "W_hh": W_hh,
@@ -29,13 +29,14 @@ def generate(rng):
 
 
 def edge_cases(rng):
-    """tau >= T (full BPTT), tau = 1 (each step alone), and T = 1."""
+    """tau >= T (full BPTT), tau = 1 (each step alone), T = 1, and chunks of 3 in T = 8, so every
+    submission meets a chunked instance whose boundaries show (the regular ones may all slide)."""
     def case(T, mode, tau, B=2, h=3, d=3, q=4):
         return {"W_xh": rng.standard_normal((d, h)) / np.sqrt(d), "W_hh": 0.9 * rng.standard_normal((h, h)) / np.sqrt(h),
                 "b_h": 0.1 * rng.standard_normal(h), "W_hq": rng.standard_normal((h, q)) / np.sqrt(h),
                 "b_q": 0.1 * rng.standard_normal(q), "X": rng.standard_normal((T, B, d)),
                 "H0": 0.5 * rng.standard_normal((B, h)), "Y": rng.integers(0, q, size=(T, B)), "mode": mode, "tau": tau}
-    return [case(6, "chunked", 9), case(6, "sliding", 1), case(1, "sliding", 3)]
+    return [case(6, "chunked", 9), case(6, "sliding", 1), case(1, "sliding", 3), case(8, "chunked", 3)]
 
 
 def _truncated(p, mode, tau):
@@ -48,14 +49,27 @@ def solve(p):
     return _truncated(p, p["mode"], p["tau"])
 
 
+def _shifted_chunks(p):
+    """Chunked mode with every boundary one step early (a 1-based slip): chunks start at steps
+    1, tau, 2 tau, ... instead of 1, tau + 1, 2 tau + 1, ...; sliding windows have no boundary."""
+    if p["mode"] != "chunked":
+        return None
+    grads = truncation.chunked_bptt(*(p[k] for k in WEIGHTS + DATA), tau=p["tau"], shift=1)
+    return {name: grads[name] for name in PARTS}
+
+
 def _full(p):
     grads = tanh_rnn.tanh_bptt(*(p[k] for k in WEIGHTS + DATA))
     return {name: grads[name] for name in PARTS}
 
 
+# evaluated on the edge cases too: named from the chunked one when every regular instance slides
+EDGE_VARIANTS = ("truncation-off-by-one/shifted-chunks",)
+
 VARIANTS = {
     "truncation-off-by-one/more": lambda p: _truncated(p, p["mode"], p["tau"] + 1),
     "truncation-off-by-one/fewer": lambda p: _truncated(p, p["mode"], p["tau"] - 1),
+    "truncation-off-by-one/shifted-chunks": _shifted_chunks,
     "truncation-wrong-mode": lambda p: _truncated(p, OTHER_MODE[p["mode"]], p["tau"]),
     "no-recurrent-term": lambda p: _truncated(p, p["mode"], 1),
     "no-detach": _full,

@@ -42,6 +42,8 @@ def truncated_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y, mode, tau):
     grads = {"dW_xh": np.zeros_like(W_xh), "dW_hh": np.zeros_like(W_hh), "db_h": np.zeros_like(b_h)}
     for s in range(T):  # the loss at step s, sent back as far as the truncation lets it go
         first = s - tau + 1 if mode == "sliding" else (s // tau) * tau
+        if mode == "chunked" and MISTAKE == "truncation-off-by-one/shifted-chunks":
+            first = max((s + 1) // tau * tau - 1, 0)  # boundaries at 1-based steps tau, 2 tau, ...
         dH = dO[s] @ W_hq.T
         for t in range(s, max(first, 0) - 1, -1):
             delta = dH * (1.0 - H[t] ** 2)

@@ -34,12 +34,12 @@ class ProblemApi(Api):
 
 
 def init_app(app) -> None:
-    from grader.api import catalog, courses, health, keys, submissions  # blueprints import schemas and service
+    from grader.api import catalog, courses, groups, health, keys, submissions  # blueprints import schemas and service
     from grader.lti import api as lti_api
 
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
-    for module in (health, catalog, submissions, courses, keys, lti_api):
+    for module in (health, catalog, submissions, courses, groups, keys, lti_api):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_blueprint(_swagger_static())
 

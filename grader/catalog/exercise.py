@@ -78,6 +78,8 @@ class MisconceptionInfo:
     """A known mistake: stable slug, title, what to look at, and the equation it concerns.
 
     accepted: a near miss (another library's convention, say) that is credited as correct and named.
+    forms: every form of the mistake (misconception-forms.json, plus the exercise's own); each one
+    not exempted must be a variant `slug/form` (checked by the self-test).
     """
 
     slug: str
@@ -85,6 +87,8 @@ class MisconceptionInfo:
     message: str
     equation: str
     accepted: bool = False
+    forms: tuple[str, ...] = ()  # the forms the self-test requires as variants `slug/form`
+    forms_exempt: tuple[tuple[str, str], ...] = ()  # (form, why it cannot occur in this exercise)
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,7 @@ class Exercise:
         self._scales: Callable = getattr(module, "scales", lambda params: {})
         self.gradient_checks: Callable = module.gradient_checks
         self._edge_cases: Callable = getattr(module, "edge_cases", lambda rng: [])
+        self._edge_variants: tuple[str, ...] = tuple(getattr(module, "EDGE_VARIANTS", ()))
         self.solution: str | None = None  # solution.py of a code exercise: the reference written as a student would
         self.instance = functools.lru_cache(maxsize=cache_size)(self._make_instance)
         self.edge_instances = functools.lru_cache(maxsize=cache_size)(self._make_edge_instances)
@@ -184,16 +189,27 @@ class Exercise:
         return self._solve(params)
 
     def variants_for(self, params: dict) -> dict[str, dict]:
-        return {key: fn(params) for key, fn in self._variants.items()}
+        """Every variant's answer on params; a variant returning None cannot occur on this instance
+        (a chunk-boundary slip when the instance asks for sliding windows) and is left out."""
+        answers = {key: fn(params) for key, fn in self._variants.items()}
+        return {key: answer for key, answer in answers.items() if answer is not None}
 
     def _make_edge_instances(self, seed: int) -> list[Instance]:
         """The exercise's edge cases (T = 1, B = 1, h = 1, ...), graded for correctness; only accepted
-        near misses are evaluated on them (mistakes are diagnosed on the regular instances)."""
+        near misses are evaluated on them (mistakes are diagnosed on the regular instances), and the
+        variants the module lists in EDGE_VARIANTS: mistakes that only some instances can show (a
+        chunk-boundary slip on chunked instances), named from an edge case that shows them when no
+        regular instance did."""
         accepted = {key: fn for key, fn in self._variants.items()
-                    if slug_of(key) in self.misconceptions and self.misconceptions[slug_of(key)].accepted}
-        return [Instance(seed, 0, params, self._solve(params), {key: fn(params) for key, fn in accepted.items()},
-                         self._scales(params))
-                for params in self._edge_cases(np.random.default_rng([seed, 1 << 20]))]
+                    if key in self._edge_variants
+                    or slug_of(key) in self.misconceptions and self.misconceptions[slug_of(key)].accepted}
+        instances = []
+        for params in self._edge_cases(np.random.default_rng([seed, 1 << 20])):
+            variants = {key: fn(params) for key, fn in accepted.items()}
+            instances.append(Instance(seed, 0, params, self._solve(params),
+                                      {key: answer for key, answer in variants.items() if answer is not None},
+                                      self._scales(params)))
+        return instances
 
     def _make_instance(self, seed: int) -> Instance:
         """Generate from seed, regenerating with [seed, k] until every mistake is visible."""
@@ -224,7 +240,21 @@ class Exercise:
                 if all(p.distance(variants[first][p.name], variants[second][p.name])
                        <= (SAMPLES_CLEAR if p.kind == SAMPLES else DISCRIMINATION_RTOL) for p in self.parts):
                     hidden.extend([first, second])
-        return hidden
+        return hidden + self._samples_taken_for_others(answer, variants)
+
+    def _samples_taken_for_others(self, answer, variants) -> list[str]:
+        """Keys of variants whose own draws of a samples part pass the test of another mistake's
+        estimator (the report would name both): a sampler's mean is random, so the instance is."""
+        taken = []
+        for part in (p for p in self.parts if p.kind == SAMPLES):
+            for key, variant in variants.items():
+                drawn = getattr(variant[part.name], "samples", None)
+                if drawn is None:
+                    continue
+                if any(slug_of(other) != slug_of(key) and part.distance(theirs[part.name], answer[part.name]) > UNCHANGED_RTOL
+                       and part.distance(drawn, theirs[part.name]) <= 1.0 for other, theirs in variants.items()):
+                    taken.append(key)
+        return taken
 
     @staticmethod
     def _change(part: Part, variant_part, answer_part, accepted: bool) -> str:

@@ -14,6 +14,7 @@ from grader.grading.precision import FLOAT32_EQUATION, FLOAT32_MESSAGE, FLOAT32_
 logger = logging.getLogger(__name__)
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+FORMS_FILE = "misconception-forms.json"
 
 
 class CatalogError(RuntimeError):
@@ -55,6 +56,10 @@ class MisconceptionRefSchema(Schema):
     message = fields.String(required=True)
     equation = fields.String(required=True)
     accepted = fields.Boolean(load_default=False)
+    forms = fields.List(fields.String(validate=SLUG), load_default=list,
+                        metadata={"description": "forms of the mistake this exercise names beyond the catalog's"})
+    forms_exempt = fields.Dict(keys=fields.String(validate=SLUG), values=fields.String(), load_default=dict,
+                               metadata={"description": "catalog forms that cannot occur here, with the reason"})
 
 
 class InfoSchema(Schema):
@@ -88,7 +93,14 @@ def load_slug_titles(path: Path) -> dict[str, str]:
     return json.loads(path.read_text())
 
 
-def load_exercise(folder: Path, titles: dict[str, str], cache_size: int = 1024) -> Exercise:
+def load_forms(slug_file: Path) -> dict[str, dict[str, str]]:
+    """The forms EXERCISES.md lists for a slug (misconception-forms.json beside the slug file)."""
+    path = slug_file.parent / FORMS_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def load_exercise(folder: Path, titles: dict[str, str], cache_size: int = 1024,
+                  forms: dict[str, dict[str, str]] | None = None) -> Exercise:
     """Load one exercise folder; raise CatalogError naming the folder and what is wrong."""
     try:
         info = InfoSchema().load(json.loads((folder / "info.json").read_text()))
@@ -102,7 +114,7 @@ def load_exercise(folder: Path, titles: dict[str, str], cache_size: int = 1024) 
     for attr in ("generate", "solve", "VARIANTS", "gradient_checks"):
         if not hasattr(module, attr):
             raise CatalogError(f"exercise folder {folder}: exercise.py defines no {attr}")
-    misconceptions = tuple(_misconception(m, titles, folder) for m in info["misconceptions"])
+    misconceptions = tuple(_misconception(m, titles, folder, forms or {}) for m in info["misconceptions"])
     exercise = Exercise(info, module, statement, starter, misconceptions, _fallbacks(titles), cache_size)
     if "code" in info["kinds"]:
         if not (folder / "solution.py").is_file():
@@ -114,11 +126,11 @@ def load_exercise(folder: Path, titles: dict[str, str], cache_size: int = 1024) 
 
 def load_catalog(folders: list[Path], slug_file: Path, cache_size: int = 1024) -> dict[str, Exercise]:
     """Every exercise found in the configured folders, keyed by id, checked on a first instance."""
-    titles = load_slug_titles(slug_file)
+    titles, forms = load_slug_titles(slug_file), load_forms(slug_file)
     catalog: dict[str, Exercise] = {}
     for root in folders:
         for folder in sorted(p for p in Path(root).iterdir() if (p / "info.json").is_file()):
-            exercise = load_exercise(folder, titles, cache_size)
+            exercise = load_exercise(folder, titles, cache_size, forms)
             if exercise.id in catalog:
                 raise CatalogError(f"exercise id {exercise.id!r} appears twice ({folder})")
             catalog[exercise.id] = exercise
@@ -136,12 +148,20 @@ def _import(path: Path, exercise_id: str):
     return module
 
 
-def _misconception(ref: dict, titles: dict[str, str], folder: Path) -> MisconceptionInfo:
+def _misconception(ref: dict, titles: dict[str, str], folder: Path,
+                   forms: dict[str, dict[str, str]]) -> MisconceptionInfo:
     if ref["slug"] not in titles:
         raise CatalogError(f"exercise folder {folder}: unknown misconception slug {ref['slug']!r}; "
                            "add it to exercises/misconceptions.json first")
+    catalog_forms = tuple(forms.get(ref["slug"], {}))
+    unknown = set(ref["forms_exempt"]) - set(catalog_forms)
+    if unknown:
+        raise CatalogError(f"exercise folder {folder}: {ref['slug']} exempts forms {sorted(unknown)} that "
+                           f"{FORMS_FILE} does not list")
     return MisconceptionInfo(slug=ref["slug"], title=titles[ref["slug"]], message=ref["message"],
-                             equation=ref["equation"], accepted=ref["accepted"])
+                             equation=ref["equation"], accepted=ref["accepted"],
+                             forms=tuple(dict.fromkeys(catalog_forms + tuple(ref["forms"]))),
+                             forms_exempt=tuple(sorted(ref["forms_exempt"].items())))
 
 
 def _fallbacks(titles: dict[str, str]) -> dict[str, MisconceptionInfo]:

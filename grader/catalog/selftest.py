@@ -121,6 +121,49 @@ def check_float32(exercise: Exercise, seed: int) -> list[Failure]:
         if not named:
             failures.append(Failure("float32", f"seed {seed}, variant {key} in float32: {report.verdict}, "
                                                f"matched {slugs}"))
+
+
+def check_forms(exercise: Exercise) -> list[Failure]:
+    """Every form of every listed mistake (misconception-forms.json, and those the exercise's own
+    info.json names) is a variant `slug/form`, unless info.json exempts it with a reason; a slug with
+    forms has no variant outside them. Evaluated with the others on every generated instance, each
+    form is kept 1e-3 from the answer by the generator and must be named by its slug."""
+    keys, failures = set(exercise.variant_keys()), []
+    for slug, info in exercise.misconceptions.items():
+        if not info.forms:
+            continue
+        exempt = dict(info.forms_exempt)
+        for form in info.forms:
+            if form not in exempt and f"{slug}/{form}" not in keys:
+                failures.append(Failure("forms", f"{slug}: the form {form!r} has no variant {slug}/{form} "
+                                                 "(or an exemption with its reason in info.json)"))
+        for key in keys:
+            if key.startswith(slug + "/") and key.split("/", 1)[1] not in info.forms:
+                failures.append(Failure("forms", f"variant {key} is not a listed form of {slug}"))
+            if key == slug:
+                failures.append(Failure("forms", f"{slug} has forms {list(info.forms)}: name its variants slug/form"))
+    return failures
+
+
+INPUT_WEIGHTS = ("W_xh", "W_hx", "U")  # (d, h), (h, d) and forward-mode's (h, d)
+
+
+def check_guarantees(exercise: Exercise, seed: int) -> list[Failure]:
+    """The generator guarantees of EXERCISES.md: non-symmetric W_hh, a non-zero initial state,
+    bounded growth, and d != h so that a convention slip shows in the shapes."""
+    p, failures = exercise.instance(seed).params, []
+    if "W_hh" in p and "X" in p:
+        W = np.asarray(p["W_hh"])
+        if np.linalg.norm(W - W.T) < 1e-3 * np.linalg.norm(W):
+            failures.append(Failure("guarantees", f"seed {seed}: W_hh is symmetric"))
+        if max(abs(np.linalg.eigvals(W))) ** np.shape(p["X"])[-3 if np.ndim(p["X"]) == 4 else 0] > 1e3:
+            failures.append(Failure("guarantees", f"seed {seed}: rho(W_hh)^T exceeds 1e3"))
+    for name in ("h0", "H0"):
+        if name in p and np.linalg.norm(p[name]) <= 0.1:
+            failures.append(Failure("guarantees", f"seed {seed}: the initial state {name} is (nearly) zero"))
+    for name in INPUT_WEIGHTS:
+        if name in p and np.ndim(p[name]) == 2 and np.shape(p[name])[0] == np.shape(p[name])[1]:
+            failures.append(Failure("guarantees", f"seed {seed}: d = h ({name} is {np.shape(p[name])})"))
     return failures
 
 
@@ -140,9 +183,9 @@ def check_determinism(exercise: Exercise) -> list[Failure]:
 
 def self_test(exercise: Exercise, seeds=range(12)) -> list[Failure]:
     """Every check on the given seeds (gradient checks on the first three)."""
-    failures = check_determinism(exercise)
+    failures = check_determinism(exercise) + check_forms(exercise)
     for seed in seeds:
         if seed in list(seeds)[:3]:
             failures += check_gradients(exercise, seed)
-        failures += check_grading(exercise, seed) + check_float32(exercise, seed)
+        failures += check_grading(exercise, seed) + check_float32(exercise, seed) + check_guarantees(exercise, seed)
     return failures

@@ -77,7 +77,8 @@ def outcome_report(exercise: Exercise, regular: list[Instance], edges: list[Inst
         return Report(verdict=first.verdict, score=0.0, max_score=exercise.max_score, parts=first.parts,
                       message=first.message, instances=summaries, hints=exercise.hints)
     reports = [_as_wrong_parts(exercise, r) if _failed(r) else r for *_, r in graded]
-    return _aggregate(exercise, reports, [r for _, kind, _, r in graded if kind == "regular"], summaries)
+    return _aggregate(exercise, reports, [r for _, kind, _, r in graded if kind == "regular"],
+                      [r for _, kind, _, r in graded if kind == "edge" and not _failed(r)], summaries)
 
 
 def _failed(report) -> bool:
@@ -113,21 +114,26 @@ def _grade_one(exercise, instance, entry, source) -> Report:
                   message=results.describe_error(source, entry))
 
 
-def _aggregate(exercise, reports, regular, summaries) -> Report:
+def _aggregate(exercise, reports, regular, edges, summaries) -> Report:
     """Each part scores its weight times the fraction of instances where it is right; a
-    misconception is reported when it is matched on every regular instance."""
+    misconception is reported when it is matched on every regular instance where the part is wrong
+    (or, when the part is right on all of them, on every edge case where it is wrong)."""
     parts = []
     for k, part in enumerate(exercise.parts):
         results = [r.parts[k] for r in reports]
         right = sum(p.verdict == Verdict.CORRECT for p in results)
-        common = set.intersection(*(set(r.parts[k].misconceptions) for r in regular)) if regular else set()
+        # a mistake is named when it explains the part on every regular instance where the part is
+        # wrong or named (a chunk-boundary slip leaves an instance asking for sliding windows right)
+        wrong = [r for r in regular if r.parts[k].verdict != Verdict.CORRECT or r.parts[k].misconceptions] \
+            or [r for r in edges if r.parts[k].verdict != Verdict.CORRECT]
+        common = set.intersection(*(set(r.parts[k].misconceptions) for r in wrong)) if wrong else set()
         errors = [p.relative_error for p in results if p.relative_error is not None]
         worst = max(results, key=lambda p: p.relative_error or 0.0)
         parts.append(PartResult(
             name=part.name, score=round(part.weight * right / len(results), 10), max_score=part.weight,
             verdict=Verdict.CORRECT if right == len(results) else Verdict.INCORRECT,
             relative_error=max(errors) if errors else None, location=worst.location,
-            misconceptions=tuple(s for s in (regular[0].parts[k].misconceptions if regular else ()) if s in common),
+            misconceptions=tuple(s for s in (wrong[0].parts[k].misconceptions if wrong else ()) if s in common),
             relation=worst.relation,
             message=f"{part.name}: right on {right} of {len(results)} hidden instances."
                     + ("" if right == len(results) else f" Worst: {worst.message}")))

@@ -8,14 +8,15 @@ from grader.reference.tanh_rnn import BackwardRule, cross_entropy, output_grads,
 PARAM_GRADS = ("dW_xh", "dW_hh", "db_h", "dW_hq", "db_q")
 
 
-def chunked_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y, tau):
+def chunked_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y, tau, shift=0):
     """Gradients with the state detached every tau steps, state values carried (d2l's
     train_epoch_ch8 over one stream cut into chunks of tau; the last chunk may be shorter).
 
+    shift: every boundary after the first chunk moved that many steps earlier (a mistake's variant).
     Returns the parameter gradients dW_xh, dW_hh, db_h, dW_hq, db_q.
     """
     fwd = tanh_forward(W_xh, W_hh, b_h, W_hq, b_q, X, H0)
-    chunk_starts = frozenset(range(0, X.shape[0], tau))
+    chunk_starts = frozenset({0} | {start - shift for start in range(tau, X.shape[0], tau)})
     grads = tanh_backward(W_hh, W_hq, X, fwd, output_grads(fwd.O, Y), BackwardRule(cut_after=chunk_starts))
     return {name: grads[name] for name in PARAM_GRADS}
 

@@ -112,6 +112,8 @@ class Submission(Base):
     graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # code: the seeds of the hidden instances, drawn fresh for this submission (never shown; replayed by regrades)
     hidden_seeds: Mapped[list | None] = mapped_column(JSON)
+    # code, when wrong: its outputs on the exercise version's probe instances (grader/groups)
+    fingerprint: Mapped[dict | None] = mapped_column(JSON)
     assignment: Mapped[Assignment | None] = relationship(lazy="select")
     # the report's misconception slugs, indexed apart for analytics (see SubmissionMisconception)
     slug_rows: Mapped[list["SubmissionMisconception"]] = relationship(
@@ -151,6 +153,27 @@ class RegradeJob(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CourseDiagnosis(Base):
+    """An answer group named by an instructor: later code submissions of the course whose
+    fingerprint matches the group's are diagnosed with it, like a catalogued misconception."""
+
+    __tablename__ = "course_diagnoses"
+    __table_args__ = (UniqueConstraint("course_id", "slug", name="uq_course_diagnosis_slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"))
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    exercise_version: Mapped[int] = mapped_column(Integer)
+    slug: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    equation: Mapped[str] = mapped_column(String(200))
+    group_id: Mapped[str] = mapped_column(String(40))
+    fingerprint: Mapped[dict] = mapped_column(JSON)  # the group's first submission's
+    created_by: Mapped[str | None] = mapped_column(String(32))  # the key id
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Heartbeat(Base):

@@ -1,16 +1,19 @@
-"""Instructor pages: the course gradebook (with its CSV), per-exercise analytics, the state of each
-score passback, and the LMS roster sync (NRPS) for courses launched over LTI."""
+"""Instructor pages: the course gradebook (with its CSV), per-exercise analytics and answer groups,
+the state of each score passback, and the LMS roster sync (NRPS) for courses launched over LTI."""
 from __future__ import annotations
 
 from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
                    stream_with_context, url_for)
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from grader import courses, delivery, gradebook, service, storage
 from grader.api.catalog import context
 from grader.lti import roster
 from grader.auth import require_course
-from grader.problems import Forbidden, GraderError
+from grader.groups import answer_groups, naming
+from grader.problems import Forbidden, GraderError, InvalidRequest
+from grader.schemas import NameGroupSchema
 from grader.web import plots
 from grader.web.pages import render_error
 from grader.storage.models import Enrollment, RegradeJob
@@ -81,6 +84,34 @@ def stats(course_id, exercise_id):
                             [(m["slug"], m["learners"]) for m in data["misconceptions"][:8]],
                             x_label="learners who made the mistake")
     return render_template("stats.html", course_id=course_id, stats=data, chart=chart)
+
+
+@bp.route("/courses/<course_id>/exercises/<exercise_id>/groups")
+@login_required
+def groups(course_id, exercise_id):
+    _course(course_id)
+    ctx, db = context(), storage.session(current_app)
+    exercise = service.find_exercise(ctx, exercise_id)
+    return render_template("groups.html", course_id=course_id, exercise=exercise,
+                           code_groups=answer_groups.code_groups(db, ctx.secret, exercise, course_id),
+                           numeric_groups=answer_groups.numeric_groups(db, exercise, course_id))
+
+
+@bp.route("/courses/<course_id>/exercises/<exercise_id>/groups/<group_id>/name", methods=["POST"])
+@login_required
+def name_group(course_id, exercise_id, group_id):
+    _course(course_id)
+    ctx = context()
+    try:
+        body = NameGroupSchema().load({k: request.form.get(k, "") for k in ("slug", "title", "message", "equation")})
+    except ValidationError as exc:
+        raise InvalidRequest("The diagnosis is incomplete or its slug is not lowercase-with-hyphens.",
+                             errors=exc.messages) from None
+    row = naming.name_group(storage.session(current_app), ctx.secret, ctx.catalog, service.find_exercise(ctx, exercise_id),
+                            course_id, group_id, body, g.principal.key_id)
+    flash(f"Group named {row.slug}: later matching submissions get this diagnosis; regrade to give it to "
+          "earlier ones.", "info")
+    return redirect(url_for("instructor.groups", course_id=course_id, exercise_id=exercise_id))
 
 
 bp.register_error_handler(GraderError, render_error)
