@@ -38,6 +38,11 @@ def gradebook(db, course_id: str, learner: str | None = None, *, after: str | No
     and whether that score came late."""
     assignments = assignments if assignments is not None else list_assignments(db, course_id)
     learners = [learner] if learner else learner_page(db, course_id, after, limit or PAGE)
+    return rows_of(db, course_id, learners, assignments)
+
+
+def rows_of(db, course_id: str, learners: list[str], assignments) -> list[dict]:
+    """The gradebook rows of these learners (in this order) for these assignments."""
     last_rule = [a.id for a in assignments if a.scoring == "last"]
     chosen = _chosen(db, course_id, learners, last_rule) if learners and assignments else {}
     book = []
@@ -97,8 +102,7 @@ def csv_lines(db, course_id: str, learner: str | None = None) -> Iterator[str]:
         learners = learner_page(db, course_id, after, MAX_PAGE)
         if not learners:
             return
-        rows = gradebook(db, course_id, after=after, limit=MAX_PAGE, assignments=assignments)
-        yield _csv_text(rows)
+        yield _csv_text(rows_of(db, course_id, learners, assignments))
         after = learners[-1]
         db.expunge_all()  # nothing of a page stays in the session
 

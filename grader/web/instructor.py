@@ -33,11 +33,10 @@ def _course(course_id):
 def course(course_id):
     db = storage.session(current_app)
     _course(course_id)
-    after = request.args.get("after") or None
-    rows = gradebook.gradebook(db, course_id, after=after)
-    last = rows[-1]["learner"] if rows else None
-    more = last is not None and bool(gradebook.learner_page(db, course_id, last, 1))
+    learners = gradebook.learner_page(db, course_id, request.args.get("after") or None, gradebook.PAGE + 1)
+    more, learners = len(learners) > gradebook.PAGE, learners[:gradebook.PAGE]  # one more: is there a next page
     assignments = courses.list_assignments(db, course_id)
+    rows = gradebook.rows_of(db, course_id, learners, assignments)
     page = sorted({r["learner"] for r in rows})
     names = dict(db.execute(select(Enrollment.learner, Enrollment.name).where(
         Enrollment.course_id == course_id, Enrollment.learner.in_(page), Enrollment.name.is_not(None))).all())
@@ -45,7 +44,7 @@ def course(course_id):
                           .order_by(RegradeJob.created_at.desc()).limit(5)).all()
     return render_template("gradebook.html", course_id=course_id, rows=rows, assignments=assignments, names=names,
                            roster=roster.can_sync(db, course_id), regrades=regrades,
-                           next_page=url_for("instructor.course", course_id=course_id, after=last) if more else None)
+                           next_page=url_for("instructor.course", course_id=course_id, after=learners[-1]) if more else None)
 
 
 @bp.route("/courses/<course_id>/passbacks")
