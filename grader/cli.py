@@ -145,6 +145,17 @@ def sweep_pending_command(older_than_s):
     click.echo(f"{tasks.sweep_pending(current_app, older_than_s)} pending submissions enqueued again")
 
 
+@click.command("rebuild-summaries")
+@with_appcontext
+def rebuild_summaries_command():
+    """Recompute the statistics' summaries from the stored submissions (after rows were loaded or
+    edited in the database directly, bypassing the service)."""
+    from grader import storage, summaries
+    with storage.engine_of(current_app).begin() as connection:
+        summaries.rebuild(connection)
+    click.echo("summaries rebuilt")
+
+
 def init_app(app) -> None:
     for command in lti_cli.COMMANDS:
         app.cli.add_command(command)
@@ -152,6 +163,7 @@ def init_app(app) -> None:
     app.cli.add_command(gradescope.gradescope_command)
     app.cli.add_command(deliver_command)
     app.cli.add_command(sweep_pending_command)
+    app.cli.add_command(rebuild_summaries_command)
     app.cli.add_command(regrade_command)
     app.cli.add_command(create_course_command)
     app.cli.add_command(add_learners_command)

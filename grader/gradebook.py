@@ -15,7 +15,8 @@ from typing import Iterator
 from sqlalchemy import case, distinct, func, literal, select
 
 from grader.courses import list_assignments
-from grader.storage.models import CourseDiagnosis, Enrollment, Submission, SubmissionMisconception
+from grader.storage.models import (CourseDiagnosis, Enrollment, LearnerSummary, MisconceptionDay,
+                                   MisconceptionLearner, Submission)
 
 UNGRADED = ("invalid", "pending")  # not a grade: a queued submission counts once it is graded
 COLUMNS = ("learner", "assignment_id", "exercise_id", "title", "score", "max_score", "attempts", "late")
@@ -123,21 +124,20 @@ def _csv_text(rows: list[dict], header: bool = False) -> str:
 
 def stats(db, exercise, course_id: str | None) -> dict:
     """Attempts, score distribution, first-try correct rate, and misconceptions ranked by the number of
-    learners who hit them, with their counts per day: each one aggregate query."""
-    where = [Submission.exercise_id == exercise.id, Submission.verdict != "invalid"]
-    if course_id:
-        where.append(Submission.course_id == course_id)
-    ratio = 5 * Submission.score / Submission.max_score  # int(ratio), capped at 4, as bins; no bin for max 0
-    bin_of = case((Submission.max_score <= 0, -1), (ratio >= 4, 4), (ratio >= 3, 3), (ratio >= 2, 2),
-                  (ratio >= 1, 1), else_=0)
-    counted = db.execute(select(func.count(), func.count(distinct(Submission.learner)),  # one pass for these
-                                *(func.sum(case((bin_of == k, 1), else_=0)) for k in range(5))).where(*where)).one()
-    attempts, learners, bins = counted[0], counted[1], [int(n or 0) for n in counted[2:]]
-    first = (select(Submission.verdict, func.row_number().over(
-        partition_by=Submission.learner, order_by=(Submission.created_at, Submission.id)).label("rank"))
-        .where(*where).subquery())
-    first_right = db.scalar(select(func.count()).select_from(first).where(first.c.rank == 1,
-                                                                        first.c.verdict == "correct"))
+    learners who hit them, with their counts per day: read from the summaries kept as submissions are
+    stored (grader.summaries), a row per learner rather than per submission."""
+    table, where = LearnerSummary, _scope(LearnerSummary, exercise.id, course_id)
+    learners = func.count() if course_id is not None else func.count(distinct(table.learner))
+    counted = db.execute(select(learners, func.sum(table.first_correct), func.sum(table.attempts),
+                                *(func.sum(getattr(table, f"bin{k}")) for k in range(5))).where(*where)).one()
+    learners, first_right, attempts = counted[0], int(counted[1] or 0), int(counted[2] or 0)
+    bins = [int(n or 0) for n in counted[3:]]
+    if course_id is None:  # a learner in several courses: the first attempt of all
+        first = (select(table.first_correct, func.row_number().over(
+            partition_by=table.learner, order_by=(table.first_at, table.first_id)).label("rank")).where(*where)
+            .subquery())
+        first_right = db.scalar(select(func.count()).select_from(first).where(first.c.rank == 1,
+                                                                            first.c.first_correct == 1))
     return {
         "exercise_id": exercise.id, "course_id": course_id, "attempts": attempts, "learners": learners,
         "first_try_correct_rate": first_right / learners if learners else None,
@@ -146,28 +146,25 @@ def stats(db, exercise, course_id: str | None) -> dict:
     }
 
 
+def _scope(table, exercise_id, course_id):
+    return [table.exercise_id == exercise_id] + ([table.course_key == course_id] if course_id is not None else [])
+
+
 def _misconceptions(db, exercise, course_id):
-    """Slugs ranked by learners, with counts per UTC day, from the slug table (invalid reports name
-    none; pending ones none yet)."""
-    table = SubmissionMisconception
-    where = [table.exercise_id == exercise.id] + ([table.course_id == course_id] if course_id else [])
-    day = _utc_day(db, table.created_at)
-    learners = dict(db.execute(select(table.slug, func.count(distinct(table.learner))).where(*where)
-                               .group_by(table.slug)).all())
+    """Slugs ranked by learners, with counts per UTC day (invalid reports name none; pending ones none yet)."""
+    learners = func.count() if course_id is not None else func.count(distinct(MisconceptionLearner.learner))
+    hit = dict(db.execute(select(MisconceptionLearner.slug, learners).where(
+        *_scope(MisconceptionLearner, exercise.id, course_id)).group_by(MisconceptionLearner.slug)).all())
     by_day: dict[str, dict[str, int]] = {}
-    for slug, when, count in db.execute(select(table.slug, day, func.count()).where(*where).group_by(table.slug, day)):
-        by_day.setdefault(slug, {})[str(when)] = count
-    ranked = sorted(learners, key=lambda slug: (-learners[slug], slug))
+    days = MisconceptionDay
+    for slug, day, count in db.execute(select(days.slug, days.day, func.sum(days.count)).where(
+            *_scope(days, exercise.id, course_id)).group_by(days.slug, days.day)):
+        if count:
+            by_day.setdefault(slug, {})[day] = int(count)
+    ranked = sorted(hit, key=lambda slug: (-hit[slug], slug))
     named = {d.slug: d.title for d in db.scalars(select(CourseDiagnosis).where(  # answer groups an instructor named
         CourseDiagnosis.exercise_id == exercise.id, CourseDiagnosis.slug.in_(ranked),
         *([CourseDiagnosis.course_id == course_id] if course_id else [])))}
     return [{"slug": slug, "title": named[slug] if slug in named else exercise.misconception(slug).title,
-             "origin": "course" if slug in named else "catalog", "learners": learners[slug],
-             "by_day": dict(sorted(by_day[slug].items()))} for slug in ranked]
-
-
-def _utc_day(db, column):
-    if db.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.date(column)  # SQLite stores UTC digits (grader.storage.types.UTCDateTime)
-
+             "origin": "course" if slug in named else "catalog", "learners": hit[slug],
+             "by_day": dict(sorted(by_day.get(slug, {}).items()))} for slug in ranked]

@@ -1,7 +1,11 @@
 """Data rights: everything stored about a learner, exported or deleted; and regrades."""
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from sqlalchemy import delete, select
+
+from grader import summaries
 
 from grader.storage.models import ApiKey, Enrollment, Submission, utcnow
 
@@ -24,7 +28,10 @@ def export(db, learner: str) -> dict:
 def erase(db, learner: str) -> dict:
     """Delete the learner's submissions and enrollments and revoke their keys (kept as revoked rows
     so that key ids in logs still resolve, without the learner)."""
-    submissions = db.execute(delete(Submission).where(Submission.learner == learner)).rowcount
+    with ExitStack() as summaries_of:  # the statistics forget them too, exercise by exercise
+        for exercise_id in db.scalars(select(Submission.exercise_id).where(Submission.learner == learner).distinct()):
+            summaries_of.enter_context(summaries.changing(db, exercise_id, [learner]))
+        submissions = db.execute(delete(Submission).where(Submission.learner == learner)).rowcount
     enrollments = db.execute(delete(Enrollment).where(Enrollment.learner == learner)).rowcount
     keys = 0
     for key in db.scalars(select(ApiKey).where(ApiKey.learner == learner)):

@@ -16,12 +16,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
 
+from grader import summaries
 from grader.auth import Principal
 from grader.grading.numeric import grade_numeric
 from grader.groups import diagnoses
 from grader.lti import passback
 from grader.problems import NotFound
-from grader.groups import diagnoses
 from grader.service import Context, find_exercise, grade_code, index_slugs, legacy_seeds, record, under_policy
 from grader.storage.models import RegradeJob, Submission, utcnow
 
@@ -72,10 +72,11 @@ def run(db, ctx: Context, job_id: str, batch: int = BATCH) -> RegradeJob:
             if not rows:
                 break
             owed = 0
-            for row in rows:
-                changed, sent = _regrade_row(db, ctx, exercise, row)
-                job.changed += changed
-                owed += sent
+            with summaries.changing(db, exercise.id, {row.learner for row in rows}):
+                for row in rows:
+                    changed, sent = _regrade_row(db, ctx, exercise, row)
+                    job.changed += changed
+                    owed += sent
             job.done += len(rows)
             job.after_created_at, job.after_id = rows[-1].created_at, rows[-1].id  # where to resume
             job.updated_at = utcnow()
@@ -126,13 +127,16 @@ def _rediagnose(db, ctx, exercise, course_id) -> int:
                                      Submission.fingerprint.is_not(None), Submission.course_id.is_not(None))
     if course_id:
         query = query.where(Submission.course_id == course_id)
-    changed = 0
-    for row in db.scalars(query.order_by(Submission.id)):
-        old = row.report
-        if diagnoses.annotate(db, ctx.secret, exercise, row):
-            row.history = [*(row.history or []), old]
-            index_slugs(row)
-            changed += 1
+    rows, changed = list(db.scalars(query.order_by(Submission.id))), 0
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start:start + BATCH]
+        with summaries.changing(db, exercise.id, {row.learner for row in chunk}):
+            for row in chunk:
+                old = row.report
+                if diagnoses.annotate(db, ctx.secret, exercise, row):
+                    row.history = [*(row.history or []), old]
+                    index_slugs(row)
+                    changed += 1
     return changed
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from grader import courses, delivery, fairshare, metrics, notebooks, ratelimit, tokens
+from grader import courses, delivery, fairshare, metrics, notebooks, ratelimit, summaries, tokens
 from grader.lti import passback
 from grader.auth import Principal, acting_learner, may_read
 from grader.catalog import Exercise
@@ -123,6 +123,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
     try:
         # counters first: an upsert after db.add would autoflush the row outside this try
         ratelimit.count(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
+        summaries.add(db, row, report_slugs(row.report))
         db.add(row)
         owed = 0 if queued else schedule_deliveries(db, row)
         db.commit()
@@ -162,7 +163,8 @@ def _enqueue(db, ctx, row) -> None:
     try:
         ctx.queue.enqueue(row.id, ctx.request_id())
     except Exception as exc:  # any broker failure: the submission must not stay pending forever
-        db.delete(row)
+        with summaries.changing(db, row.exercise_id, [row.learner]):
+            db.delete(row)
         db.commit()
         raise Unavailable(f"The grading queue refused the submission: {exc!r}.", headers={"Retry-After": "10"}) from exc
 

@@ -10,7 +10,7 @@ import redis
 from celery import Celery, Task
 from sqlalchemy import insert, select, update
 
-from grader import service, storage
+from grader import service, storage, summaries
 from grader.catalog import get_catalog
 from grader.grading.report import PartResult, Report, Verdict
 from grader.groups import diagnoses
@@ -116,16 +116,17 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
         report, row.fingerprint = graded.report, graded.fingerprint
     service.record(row, report, penalty)
     diagnoses.annotate(db, ctx.secret, exercise, row)
-    written = db.execute(update(Submission).where(Submission.id == submission_id, Submission.verdict == "pending")
-                         .values(verdict=row.verdict, score=row.score, max_score=row.max_score,
-                                 final_score=row.final_score, report=row.report, graded_at=utcnow(),
-                                 hidden_seeds=row.hidden_seeds, fingerprint=row.fingerprint)
-                         .execution_options(synchronize_session=False)).rowcount
-    slugs = service.report_slugs(row.report)  # after the course's named groups were matched
-    if written and slugs:  # the row is detached: its slug rows are inserted here
-        db.execute(insert(SubmissionMisconception), [
-            {"submission_id": row.id, "slug": slug, "learner": row.learner, "exercise_id": row.exercise_id,
-             "course_id": row.course_id, "created_at": row.created_at} for slug in slugs])
+    with summaries.changing(db, row.exercise_id, [row.learner]):
+        still_pending = (Submission.id == submission_id, Submission.verdict == "pending")
+        written = db.execute(update(Submission).where(*still_pending).values(
+            verdict=row.verdict, score=row.score, max_score=row.max_score, final_score=row.final_score,
+            report=row.report, graded_at=utcnow(), hidden_seeds=row.hidden_seeds, fingerprint=row.fingerprint)
+            .execution_options(synchronize_session=False)).rowcount
+        slugs = service.report_slugs(row.report)  # after the course's named groups were matched
+        if written and slugs:  # the row is detached: its slug rows are inserted here
+            db.execute(insert(SubmissionMisconception), [
+                {"submission_id": row.id, "slug": slug, "learner": row.learner, "exercise_id": row.exercise_id,
+                 "course_id": row.course_id, "created_at": row.created_at} for slug in slugs])
     owed = service.schedule_deliveries(db, row) if written else 0
     db.commit()
     if owed:

@@ -159,3 +159,36 @@ def test_a_poisoned_submission_is_given_up_not_retried_forever(tmp_path, zygote)
         db.expire_all()
         row = db.get(Submission, pending["id"])
         assert row.verdict == "error" and "could not be graded after 3 deliveries" in row.report["message"]
+
+
+def test_a_queued_grade_moves_the_statistics_summaries(tmp_path, zygote):
+    """A pending submission counts as an ungraded attempt; once a worker grades it, the statistics'
+    summaries are what a rebuild from the stored rows gives (a wrong solution names its slug)."""
+    from grader import gradebook, summaries
+    from grader.catalog import get_catalog
+    from grader.tasks import grade_queued
+    from tests.test_summaries import snapshot
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/s.sqlite", "SECRET_KEY": "s", "QUEUE_URL": REDIS_URL,
+                      "SANDBOX_SOCKET": zygote["socket"]})
+    storage.upgrade(app)
+    with app.app_context():
+        key = {"Authorization": f"Bearer {auth.create_key(storage.session(app), role='learner', learner='q').key}"}
+    wrong = SOLUTION.replace("MISTAKE = None", 'MISTAKE = "missing-tanh-derivative"')
+    assert wrong != SOLUTION
+    pending = [app.test_client().post("/api/v1/submissions", headers={**key, "Prefer": "respond-async"}, json={
+        "exercise_id": "tanh-rnn-bptt", "kind": "code", "source": source}).json for source in (SOLUTION, wrong)]
+    redis.Redis.from_url(REDIS_URL).flushdb()  # no worker here: the test plays it
+    exercise = get_catalog(app)["tanh-rnn-bptt"]
+    with app.app_context():
+        db = storage.session(app)
+        assert gradebook.stats(db, exercise, None)["score_distribution"][0]["count"] == 2  # two ungraded attempts
+        verdicts = [grade_queued(app, p["id"]) for p in pending]
+        assert verdicts[0] == "correct" and verdicts[1] in ("incorrect", "partially_correct")
+        db.expire_all()
+        kept = snapshot(db)
+        summaries.rebuild(db.connection())
+        assert snapshot(db) == kept
+        db.rollback()
+        stats = gradebook.stats(db, exercise, None)
+        assert stats["score_distribution"][4]["count"] == 1 and stats["first_try_correct_rate"] == pytest.approx(1.0)
+        assert [m["slug"] for m in stats["misconceptions"]] == ["missing-tanh-derivative"]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from grader import auth, gradebook, storage
+from grader import auth, gradebook, storage, summaries
 from grader.catalog import get_catalog
 from grader.storage.models import Assignment, Course, Enrollment, Submission, SubmissionMisconception
 from tests import gradebook_oracle
@@ -60,6 +60,8 @@ def filled(backend_app):
                                       "misconceptions": [{"slug": s} for s in slugs]}))
             db.add_all(SubmissionMisconception(submission_id=row_id, slug=s, learner=who, exercise_id=exercise.id,
                                                course_id="big", created_at=created) for s in slugs)
+        db.commit()
+        summaries.rebuild(db.connection())  # rows loaded behind the service's back, as `flask rebuild-summaries` does
         db.commit()
         admin = auth.create_key(db, role="admin").key
     return backend_app, {"Authorization": f"Bearer {admin}"}

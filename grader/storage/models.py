@@ -135,6 +135,49 @@ class SubmissionMisconception(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class LearnerSummary(Base):
+    """One learner's attempts at one exercise in one course ('' for none), kept as submissions are
+    stored (grader.summaries): what an exercise's statistics add up."""
+
+    __tablename__ = "learner_summaries"
+
+    exercise_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    course_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    learner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    bin0: Mapped[int] = mapped_column(Integer)
+    bin1: Mapped[int] = mapped_column(Integer)
+    bin2: Mapped[int] = mapped_column(Integer)
+    bin3: Mapped[int] = mapped_column(Integer)
+    bin4: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_id: Mapped[str] = mapped_column(String(32))
+    first_correct: Mapped[int] = mapped_column(Integer)
+
+
+class MisconceptionLearner(Base):
+    """A learner whose report named a slug, per exercise and course ('' for none)."""
+
+    __tablename__ = "misconception_learners"
+
+    exercise_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    course_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), primary_key=True)
+    learner: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class MisconceptionDay(Base):
+    """How many reports named a slug on one UTC day, per exercise and course ('' for none)."""
+
+    __tablename__ = "misconception_days"
+
+    exercise_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    course_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class RegradeJob(Base):
     """A regrade of one exercise (in one course, or everywhere), run in batches that commit as they
     go; after_created_at/after_id mark the last row regraded, so a stopped job resumes there."""

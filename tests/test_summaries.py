@@ -1,0 +1,130 @@
+"""The statistics' summaries (grader.summaries), kept as submissions are stored, regraded and erased,
+are exactly what a rebuild from the stored rows gives, on SQLite and PostgreSQL; and the statistics
+read from them agree with the implementation they replaced (tests/gradebook_oracle.py)."""
+import numpy as np
+import pytest
+from sqlalchemy import select, text
+
+from grader import auth, gradebook, storage, summaries
+from grader.catalog import get_catalog
+from grader.storage.models import Assignment, Course, Enrollment, Submission
+from tests import gradebook_oracle
+from tests.conftest import regrade_and_wait
+
+TABLES = ("learner_summaries", "misconception_learners", "misconception_days")
+LEARNERS = ("ada", "bob", "cy", "dee")
+
+
+def snapshot(db) -> dict:
+    return {table: sorted(tuple(str(v) for v in row) for row in db.execute(text(f"SELECT * FROM {table}")))
+            for table in TABLES}
+
+
+def assert_as_rebuilt(app):
+    """What the service kept equals what a rebuild from the stored rows gives (then rolled back)."""
+    with app.app_context():
+        db = storage.session(app)
+        kept = snapshot(db)
+        summaries.rebuild(db.connection())
+        assert snapshot(db) == kept
+        db.rollback()
+        assert sum(len(rows) for rows in kept.values()) > 0
+
+
+def assert_stats_as_before(app, exercise_ids):
+    catalog = get_catalog(app)
+    with app.app_context():
+        db = storage.session(app)
+        for exercise_id in exercise_ids:
+            for course_id in ("big", None):
+                new = gradebook.stats(db, catalog[exercise_id], course_id)
+                old = gradebook_oracle.stats(db, catalog[exercise_id], course_id)
+                rate_new, rate_old = new.pop("first_try_correct_rate"), old.pop("first_try_correct_rate")
+                assert {m.pop("origin") for m in new["misconceptions"]} <= {"catalog"}
+                assert (rate_new is None and rate_old is None) or rate_new == pytest.approx(rate_old, abs=1e-12)
+                assert new == old
+
+
+@pytest.fixture
+def course(backend_app):
+    """A course with two assignments, four learners with keys, and an admin key."""
+    storage.upgrade(backend_app)
+    with backend_app.app_context():
+        db = storage.session(backend_app)
+        db.add(Course(id="big", title="Big"))
+        db.flush()
+        db.add_all(Enrollment(course_id="big", learner=who) for who in LEARNERS)
+        db.add_all(Assignment(course_id="big", exercise_id=e, title=e, scoring="best")
+                   for e in ("linear-bptt", "tanh-rnn-bptt"))
+        db.commit()
+        keys = {who: {"Authorization": f"Bearer {auth.create_key(db, role='learner', learner=who, course_id='big').key}"}
+                for who in LEARNERS}
+        keys["admin"] = {"Authorization": f"Bearer {auth.create_key(db, role='admin').key}"}
+    return backend_app, keys
+
+
+def submit_mix(app, keys):
+    """Right, scaled (a misconception), half-scaled and malformed (invalid) answers from every learner."""
+    client, catalog = app.test_client(), get_catalog(app)
+    verdicts = []
+    for n, who in enumerate(LEARNERS):
+        for exercise_id in ("linear-bptt", "tanh-rnn-bptt"):
+            for attempt, factor in enumerate((2.0, 1.0, 0.5, None)[n % 2:], start=1):
+                instance = client.post(f"/api/v1/exercises/{exercise_id}/instances", json={"attempt": attempt},
+                                       headers=keys[who]).json["instance"]
+                right = catalog[exercise_id].solve({k: np.asarray(v) for k, v in instance["params"].items()})
+                answer = ({k: "not a number" for k in right} if factor is None
+                          else {k: (factor * np.asarray(v)).tolist() for k, v in right.items()})
+                response = client.post("/api/v1/submissions", headers=keys[who], json={
+                    "exercise_id": exercise_id, "kind": "numeric", "instance_token": instance["token"],
+                    "answer": answer})
+                assert response.status_code == 201, response.json
+                verdicts.append(response.json["verdict"])
+    return verdicts
+
+
+def test_submissions_keep_the_summaries_a_rebuild_gives(course):
+    app, keys = course
+    verdicts = submit_mix(app, keys)
+    assert {"correct", "incorrect", "invalid"} <= set(verdicts)
+    with app.app_context():
+        assert storage.session(app).execute(text("SELECT count(*) FROM misconception_learners")).scalar() > 0
+    assert_as_rebuilt(app)
+    assert_stats_as_before(app, ("linear-bptt", "tanh-rnn-bptt"))
+
+
+def test_a_regrade_and_an_erasure_keep_them_too(course):
+    app, keys = course
+    submit_mix(app, keys)
+    with app.app_context():  # right answers, stored by an older version, that this version finds wrong
+        db = storage.session(app)
+        for row in db.scalars(select(Submission).where(Submission.exercise_id == "linear-bptt",
+                                                       Submission.verdict == "correct")):
+            row.answer = {k: (2.0 * np.asarray(v)).tolist() for k, v in row.answer.items()}
+            row.exercise_version = 0
+        db.commit()
+    job = regrade_and_wait(app.test_client(), "linear-bptt", keys["admin"])
+    assert job["status"] == "done" and job["changed"] > 0
+    assert_as_rebuilt(app)
+    assert_stats_as_before(app, ("linear-bptt",))
+    response = app.test_client().delete("/api/v1/learners/bob", headers=keys["admin"])
+    assert response.status_code == 200, response.json
+    assert_as_rebuilt(app)
+    assert_stats_as_before(app, ("linear-bptt", "tanh-rnn-bptt"))
+    with app.app_context():
+        assert storage.session(app).execute(text(
+            "SELECT count(*) FROM learner_summaries WHERE learner = 'bob'")).scalar() == 0
+
+
+def test_rebuild_summaries_command(course):
+    app, keys = course
+    submit_mix(app, keys)
+    with app.app_context():
+        db = storage.session(app)
+        kept = snapshot(db)
+        db.execute(text("DELETE FROM learner_summaries"))
+        db.commit()
+    result = app.test_cli_runner().invoke(args=["rebuild-summaries"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert snapshot(storage.session(app)) == kept
