@@ -14,8 +14,8 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.update(test_config)
 
-    from grader import (api, catalog, cli, delivery, deploy, errors, guards, logs, lti, metrics, sandbox, service,
-                        storage, tasks, tokens, web)
+    from grader import (api, catalog, cli, delivery, deploy, errors, guards, keycache, logs, lti, metrics, sandbox,
+                        service, storage, tasks, tokens, web)
 
     if not app.config["SECRET_KEY"]:
         # development secret: made once in the instance folder, never committed
@@ -25,6 +25,7 @@ def create_app(test_config=None):
     errors.init_app(app)
     guards.init_app(app)
     storage.init_app(app)
+    keycache.init_app(app)
     catalog.init_app(app)
     sandbox.init_app(app)
     tasks.init_app(app)

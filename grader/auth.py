@@ -9,7 +9,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from grader import storage
+from grader import keycache, storage
 from grader.problems import Forbidden, InvalidRequest, NotFound, Unauthorized
 from grader.storage.models import ApiKey, Course
 
@@ -80,7 +80,7 @@ def authenticate() -> Principal:
     if scheme.lower() != "bearer" or not token.startswith(PREFIX + "_") or "." not in token:
         raise Unauthorized("Send an API key as 'Authorization: Bearer <key>'.", headers=challenge)
     key_id, _, secret = token[len(PREFIX) + 1:].partition(".")
-    key = storage.session(current_app).get(ApiKey, key_id)
+    key = current_app.extensions[keycache.EXTENSION].get(storage.session(current_app), key_id)
     if key is None or key.revoked_at is not None or not matches(key, secret):
         raise Unauthorized("The API key is unknown or revoked.", headers=challenge)
     return Principal(key_id=key.id, role=key.role, learner=key.learner, course_id=key.course_id)

@@ -80,5 +80,8 @@ class DefaultConfig:
     # Logs: one JSON object per line on stderr, at this level
     LOG_JSON = True
     LOG_LEVEL = "INFO"
+    # API keys kept per worker (seconds): a key revoked in another worker stops working within this
+    # time, at once in the worker that revoked it; 0 looks the key up on every request
+    KEY_CACHE_TTL_S = 5.0
     # Generated instances (reference and every variant) kept per exercise and worker; 0 disables
     INSTANCE_CACHE_SIZE = 1024

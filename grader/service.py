@@ -11,25 +11,22 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from grader import courses, delivery, fairshare, metrics, notebooks, ratelimit, summaries, tokens
+from grader import courses, delivery, fairshare, metrics, notebooks, ratelimit, storage, summaries, tokens
 from grader.lti import passback
 from grader.auth import Principal, acting_learner, may_read
 from grader.catalog import Exercise
 from grader.catalog.exercise import ARRAY, SAMPLES
 from grader.grading import code, series
+from grader.grading.document import submission_document
 from grader.grading.numeric import grade_numeric
 from grader.grading.report import Report, Verdict
 from grader.groups import diagnoses, fingerprint
 from grader.problems import Forbidden, IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
 from grader.sandbox.client import SandboxClient, SandboxUnavailable
-from grader.schemas import SubmissionSchema
 from grader.storage.models import Submission, SubmissionMisconception, utcnow
-
-
-SUBMISSION_SCHEMA = SubmissionSchema()  # built once: a schema's fields are deep-copied on construction
 
 
 @dataclass(frozen=True)
@@ -121,12 +118,12 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
     index_slugs(row)
     queued = report.verdict is Verdict.PENDING
     try:
-        # counters first: an upsert after db.add would autoflush the row outside this try
-        ratelimit.count(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
-        summaries.add(db, row, report_slugs(row.report))
-        db.add(row)
-        owed = 0 if queued else schedule_deliveries(db, row)
-        db.commit()
+        with storage.writing(db):  # the transaction's writes and its commit, nothing slower
+            ratelimit.count(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
+            summaries.add(db, row, report_slugs(row.report))
+            storage.insert_new(db, row, *row.slug_rows)
+            owed = 0 if queued else schedule_deliveries(db, row)
+            db.commit()
     except IntegrityError:  # a concurrent duplicate with the same Idempotency-Key committed first
         db.rollback()
         earlier = _replay(db, ctx, principal, idempotency_key, digest) if idempotency_key else None
@@ -164,7 +161,7 @@ def _enqueue(db, ctx, row) -> None:
         ctx.queue.enqueue(row.id, ctx.request_id())
     except Exception as exc:  # any broker failure: the submission must not stay pending forever
         with summaries.changing(db, row.exercise_id, [row.learner]):
-            db.delete(row)
+            db.execute(delete(Submission).where(Submission.id == row.id))  # its slug rows go with it
         db.commit()
         raise Unavailable(f"The grading queue refused the submission: {exc!r}.", headers={"Retry-After": "10"}) from exc
 
@@ -216,15 +213,15 @@ def record(row, report, penalty):
     """Store the verdict and score; a late submission's score carries the assignment's penalty."""
     row.verdict, row.score, row.max_score = report.verdict.value, report.score, report.max_score
     row.final_score = round(report.score * (1.0 - penalty), 10)
-    row.report = SUBMISSION_SCHEMA.dump({**vars(report), **_meta(row)})
+    row.report = submission_document(report, _meta(row))  # what SubmissionSchema dumps, built directly
 
 
 def index_slugs(row) -> None:
     """The stored report's misconception slugs (a course's named groups included) as rows of their
     own, replacing any earlier ones."""
-    row.slug_rows = [SubmissionMisconception(slug=slug, learner=row.learner, exercise_id=row.exercise_id,
-                                             course_id=row.course_id, created_at=row.created_at)
-                     for slug in report_slugs(row.report)]
+    row.slug_rows = [SubmissionMisconception(submission_id=row.id, slug=slug, learner=row.learner,
+                                             exercise_id=row.exercise_id, course_id=row.course_id,
+                                             created_at=row.created_at) for slug in report_slugs(row.report)]
 
 
 def report_slugs(report: dict) -> list[str]:

@@ -13,7 +13,7 @@ AUTH = [{"bearer": []}]
 
 
 @blp.route("/submissions", methods=["POST"])
-@blp.arguments(SubmissionRequestSchema)
+@blp.arguments(SubmissionRequestSchema())  # an instance: webargs builds a class anew per request
 @blp.response(201, SubmissionSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.alt_response(202, schema=SubmissionSchema, description="Queued (GRADER_QUEUE_URL set): the report is "
                   "pending; poll Location. ?wait=N waits up to N seconds; Prefer: respond-async answers at once.")
