@@ -49,10 +49,11 @@ def insert_new(db, *objects) -> None:
     """INSERT new ORM objects with Core statements in the session's transaction, without the unit of
     work (which cost more than the INSERT itself on the submission path). Only the attributes that
     were set are sent, so column defaults apply; the objects stay transient (not in the session)."""
+    connection = db.connection()
     for obj in objects:
         table = type(obj).__table__
         values = inspect(obj).dict
-        db.execute(table.insert(), {column.key: values[column.key] for column in table.columns if column.key in values})
+        connection.execute(table.insert(), {column.key: values[column.key] for column in table.columns if column.key in values})
 
 
 _WRITERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # SQLite engine -> its writers' lock
