@@ -7,7 +7,8 @@ misconception row per wrong submission. Then, in-process through the Flask app (
   - a gradebook page (100 learners x 12 assignments) at a random place, median of 20
   - the statistics of one exercise in the course, median of 10
   - a listing page (100 reports, newest first) and a deep page through its cursor, median of 20
-  - a numeric submission (graded, stored durably), p50 of 40, beside the same on an empty database
+  - a numeric submission (graded, stored durably), p50 of 40, and right after it the same on an
+    empty database (both measured at the same moment, under the same load)
   - the whole gradebook CSV, streamed in a child process: its time and peak RSS
 and the growth of each (log-log slope) from the smallest to the largest size. With --regrade N, a
 regrade job of N stored linear-bptt submissions at the largest size, and its time.
@@ -279,41 +280,42 @@ def main():
     sizes = [int(s) for s in (args.sizes or ("1000,10000,100000" if args.backend == "postgresql"
                                               else "1000,10000")).split(",")]
     results = {}
-    with Database(args.backend, "empty") as url:
-        app = make_app(url)
-        report, answer, seed = template(app)
+    with Database(args.backend, "empty") as empty_url:
+        empty_app = make_app(empty_url)
+        report, answer, seed = template(empty_app)
         from grader import storage
         from grader.storage.models import Assignment, Course, Enrollment
-        with app.app_context():
-            db = storage.session(app)
+        with empty_app.app_context():
+            db = storage.session(empty_app)
             db.add(Course(id="big", title="empty"))
             db.flush()
             db.add(Enrollment(course_id="big", learner="l0000001"))
             db.add(Assignment(course_id="big", exercise_id="linear-bptt", title="t", scoring="best"))
             db.commit()
-        empty = measure_submission_only(app)
-        app.extensions["grader.storage"].kw["bind"].dispose()
-    print(f"backend {args.backend}; numeric submission on an empty database: p50 {empty:.1f} ms")
-    print(f"{'learners':>9} {'rows':>10} {'fill s':>7} {'page ms':>8} {'stats ms':>9} {'list ms':>8} "
-          f"{'submit ms':>9} {'csv s':>7} {'csv MB':>7} {'rss MB':>7}")
-    for learners in sizes:
-        with Database(args.backend, str(learners)) as url:
-            app = make_app(url)
-            t0 = time.perf_counter()
-            fill(app, learners, report, answer, seed)
-            filled = time.perf_counter() - t0
-            figures = measure(app, learners)
-            csv = run_csv(url)
-            figures["csv"] = csv["seconds"]
-            results[learners] = figures
-            print(f"{learners:>9} {learners * 36:>10} {filled:>7.0f} {figures['gradebook page']:>8.1f} "
-                  f"{figures['stats']:>9.1f} {figures['listing page']:>8.1f} {figures['numeric submission']:>9.1f} "
-                  f"{csv['seconds']:>7.1f} {csv['bytes'] / 1e6:>7.1f} {csv['rss_mb']:>7.0f}", flush=True)
-            if args.regrade and learners == sizes[-1]:
-                status, done, seconds = regrade(app, args.regrade)
-                print(f"regrade job of {done} stored submissions: {status} in {seconds:.0f} s "
-                      f"({seconds / max(done, 1) * 1000:.2f} ms per submission)")
-            app.extensions["grader.storage"].kw["bind"].dispose()
+        empty = measure_submission_only(empty_app)
+        print(f"backend {args.backend}; numeric submission on an empty database: p50 {empty:.1f} ms")
+        print(f"{'learners':>9} {'rows':>10} {'fill s':>7} {'page ms':>8} {'stats ms':>9} {'list ms':>8} "
+              f"{'submit ms':>9} {'empty ms':>8} {'csv s':>7} {'csv MB':>7} {'rss MB':>7}")
+        for learners in sizes:
+            with Database(args.backend, str(learners)) as url:
+                app = make_app(url)
+                t0 = time.perf_counter()
+                fill(app, learners, report, answer, seed)
+                filled = time.perf_counter() - t0
+                figures = measure(app, learners)
+                empty = measure_submission_only(empty_app)  # the same measure, at the same moment, on an empty database
+                csv = run_csv(url)
+                figures["csv"] = csv["seconds"]
+                results[learners] = figures
+                print(f"{learners:>9} {learners * 36:>10} {filled:>7.0f} {figures['gradebook page']:>8.1f} "
+                      f"{figures['stats']:>9.1f} {figures['listing page']:>8.1f} {figures['numeric submission']:>9.1f} "
+                      f"{empty:>8.1f} {csv['seconds']:>7.1f} {csv['bytes'] / 1e6:>7.1f} {csv['rss_mb']:>7.0f}", flush=True)
+                if args.regrade and learners == sizes[-1]:
+                    status, done, seconds = regrade(app, args.regrade)
+                    print(f"regrade job of {done} stored submissions: {status} in {seconds:.0f} s "
+                          f"({seconds / max(done, 1) * 1000:.2f} ms per submission)", flush=True)
+                app.extensions["grader.storage"].kw["bind"].dispose()
+        empty_app.extensions["grader.storage"].kw["bind"].dispose()
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         slopes = {k: math.log(results[large][k] / results[small][k]) / math.log(large / small) for k in results[small]}
