@@ -48,7 +48,10 @@ def start(app, port, workers, env, extra=()):
     """gunicorn on 127.0.0.1:port; extra: more gunicorn options (e.g. a worker class)."""
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
            "--log-level", "warning", *extra, app]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    # ./gunicorn.conf.py applies to every server here (gunicorn reads it from the working directory):
+    # the same serving model and access log for the service and the baselines; the log is dropped
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+                            stdout=subprocess.DEVNULL)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:

@@ -72,7 +72,7 @@ def run(db, ctx: Context, job_id: str, batch: int = BATCH) -> RegradeJob:
             if not rows:
                 break
             owed = 0
-            with summaries.changing(db, exercise.id, {row.learner for row in rows}):
+            with summaries.changing(db, exercise.id, {row.learner for row in rows}, [row.id for row in rows]):
                 for row in rows:
                     changed, sent = _regrade_row(db, ctx, exercise, row)
                     job.changed += changed
@@ -130,7 +130,7 @@ def _rediagnose(db, ctx, exercise, course_id) -> int:
     rows, changed = list(db.scalars(query.order_by(Submission.id))), 0
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
-        with summaries.changing(db, exercise.id, {row.learner for row in chunk}):
+        with summaries.changing(db, exercise.id, {row.learner for row in chunk}, [row.id for row in chunk]):
             for row in chunk:
                 old = row.report
                 if diagnoses.annotate(db, ctx.secret, exercise, row):

@@ -160,7 +160,7 @@ def _enqueue(db, ctx, row) -> None:
     try:
         ctx.queue.enqueue(row.id, ctx.request_id())
     except Exception as exc:  # any broker failure: the submission must not stay pending forever
-        with summaries.changing(db, row.exercise_id, [row.learner]):
+        with summaries.changing(db, row.exercise_id, [row.learner], [row.id]):
             db.execute(delete(Submission).where(Submission.id == row.id))  # its slug rows go with it
         db.commit()
         raise Unavailable(f"The grading queue refused the submission: {exc!r}.", headers={"Retry-After": "10"}) from exc

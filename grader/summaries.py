@@ -109,20 +109,22 @@ def add(db, row, slugs: list[str]) -> None:
 
 
 @contextmanager
-def changing(db, exercise_id: str, learners):
+def changing(db, exercise_id: str, learners, submissions=None):
     """Around a change of stored submissions of these learners on this exercise: afterwards their
-    summaries and slug rows are recomputed, and the day counts move by the difference."""
+    summaries and slug rows are recomputed, and the day counts move by the difference. With
+    `submissions` (the ids that change), the day counts read only those rows, so a submission the
+    same learner stores meanwhile is not counted twice."""
     learners = sorted(set(learners))
     if not learners:
         yield
         return
-    before = _day_counts(db, exercise_id, learners)
+    scope = {"exercise_id": exercise_id, "learners": learners, **({"ids": sorted(submissions)} if submissions else {})}
+    before = _day_counts(db, scope)
     yield
     db.flush()
-    params = {"exercise_id": exercise_id, "learners": learners}
     for statement in REFRESH:
-        db.execute(statement, params)
-    after = _day_counts(db, exercise_id, learners)
+        db.execute(statement, {"exercise_id": exercise_id, "learners": learners})
+    after = _day_counts(db, scope)
     after.subtract(before)
     moved = [{"exercise_id": exercise_id, "course_key": course_key, "slug": slug, "day": day, "delta": delta}
              for (course_key, slug, day), delta in after.items() if delta]
@@ -130,12 +132,13 @@ def changing(db, exercise_id: str, learners):
         db.execute(ADD_DAY, moved)
 
 
-def _day_counts(db, exercise_id: str, learners: list[str]) -> Counter:
+def _day_counts(db, scope: dict) -> Counter:
     day = _day(db.get_bind().dialect.name)
-    statement = _expanding(f"SELECT COALESCE(course_id, ''), slug, {day}, COUNT(*) FROM submission_misconceptions "
-                           f"WHERE {FOR} GROUP BY COALESCE(course_id, ''), slug, {day}")
-    return Counter({(c, s, str(d)): n for c, s, d, n in db.execute(statement, {"exercise_id": exercise_id,
-                                                                               "learners": learners})})
+    where = f"{FOR} AND submission_id IN :ids" if "ids" in scope else FOR
+    statement = text(f"SELECT COALESCE(course_id, ''), slug, {day}, COUNT(*) FROM submission_misconceptions "
+                     f"WHERE {where} GROUP BY COALESCE(course_id, ''), slug, {day}").bindparams(
+        *(bindparam(name, expanding=True) for name in ("learners", "ids") if name in scope))
+    return Counter({(c, s, str(d)): n for c, s, d, n in db.execute(statement, scope)})
 
 
 def rebuild(connection) -> None:

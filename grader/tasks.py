@@ -116,7 +116,7 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
         report, row.fingerprint = graded.report, graded.fingerprint
     service.record(row, report, penalty)
     diagnoses.annotate(db, ctx.secret, exercise, row)
-    with summaries.changing(db, row.exercise_id, [row.learner]):
+    with summaries.changing(db, row.exercise_id, [row.learner], [row.id]):
         still_pending = (Submission.id == submission_id, Submission.verdict == "pending")
         written = db.execute(update(Submission).where(*still_pending).values(
             verdict=row.verdict, score=row.score, max_score=row.max_score, final_score=row.final_score,
