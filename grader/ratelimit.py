@@ -1,7 +1,9 @@
 """Rate limits against answer fishing: fixed-window counters stored in the database, so they hold
-across gunicorn workers and restarts, and cost one indexed read per submission plus an upsert in
-the submission's own transaction. Fixed windows let a burst straddle two windows (at most twice the
-count); concurrent requests at the limit may pass together: both are the usual trade-offs."""
+across gunicorn workers and restarts. A submission's own upsert, in its transaction, returns the
+windows' counts: one that passes a limit is rolled back and refused, so concurrent requests at the
+limit cannot pass together. Code submissions are also checked before they run (one indexed read),
+so a refused one costs no sandbox job. Fixed windows let a burst straddle two windows (at most twice
+the count): the usual trade-off."""
 from __future__ import annotations
 
 import time
@@ -10,13 +12,14 @@ from sqlalchemy import text
 
 from grader.problems import TooManyRequests
 
-# Plain SQL built once (SQLite >= 3.24 and PostgreSQL share the upsert syntax): building ORM
-# statements per request cost more than the queries themselves.
-# one statement per number of buckets (an expanding IN is rendered anew on every execution)
+# Plain SQL built once, one statement per number of buckets (SQLite >= 3.35 and PostgreSQL share
+# the upsert and RETURNING syntax): building ORM statements per request cost more than the queries.
 READ = {n: text("SELECT bucket, window_start, count FROM rate_counters WHERE bucket IN ("
                 + ", ".join(f":b{k}" for k in range(n)) + ")") for n in (1, 2)}
-BUMP = text("INSERT INTO rate_counters (bucket, window_start, count) VALUES (:bucket, :window_start, 1) "
-            "ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1")
+BUMP = {n: text("INSERT INTO rate_counters (bucket, window_start, count) VALUES "
+                + ", ".join(f"(:b{k}, :w{k}, 1)" for k in range(n))
+                + " ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1"
+                  " RETURNING bucket, count") for n in (1, 2)}
 
 
 def scopes(limits: dict, *, learner: str, exercise_id: str, key_id: str | None, now: float | None = None):
@@ -30,7 +33,8 @@ def scopes(limits: dict, *, learner: str, exercise_id: str, key_id: str | None, 
 
 
 def check(db, limits: dict, **who) -> None:
-    """Raise TooManyRequests (429 with Retry-After: the seconds to the next window) when a window is full."""
+    """Raise TooManyRequests (429 with Retry-After: the seconds to the next window) when a window is
+    already full: before work that costs (a sandbox job)."""
     now = time.time()
     windows = list(scopes(limits, now=now, **who))
     if not windows:
@@ -39,14 +43,28 @@ def check(db, limits: dict, **who) -> None:
     counts = {(b, w): n for b, w, n in db.connection().execute(READ[len(buckets)], buckets)}
     for bucket, start, limit in windows:
         if counts.get((bucket, start), 0) >= limit["count"]:
-            wait = max(1, int(start + limit["window_s"] - now) + 1)
-            what = "for this exercise" if bucket.startswith("le:") else "for this key"
-            raise TooManyRequests(f"At most {limit['count']} submissions {what} every {limit['window_s']} s; "
-                                  f"try again in {wait} s.", headers={"Retry-After": str(wait)})
+            raise _refusal(bucket, start, limit, now)
 
 
 def count(db, limits: dict, **who) -> None:
-    """Add this submission to its windows, inside the caller's transaction (committed with it)."""
-    rows = [{"bucket": bucket, "window_start": start} for bucket, start, _ in scopes(limits, **who)]
-    if rows:
-        db.connection().execute(BUMP, rows)  # Core: the ORM's execute costs more than the upsert
+    """Add this submission to its windows inside the caller's transaction (committed with it); if
+    that passes a limit, roll the transaction back and raise TooManyRequests."""
+    now = time.time()
+    windows = list(scopes(limits, now=now, **who))
+    if not windows:
+        return
+    params = {}
+    for k, (bucket, start, _) in enumerate(windows):
+        params[f"b{k}"], params[f"w{k}"] = bucket, start
+    counts = dict(db.connection().execute(BUMP[len(windows)], params).all())  # Core: cheaper than the ORM's
+    for bucket, start, limit in windows:
+        if counts[bucket] > limit["count"]:
+            db.rollback()  # at once: on SQLite the transaction holds the write lock
+            raise _refusal(bucket, start, limit, now)
+
+
+def _refusal(bucket: str, start: int, limit: dict, now: float) -> TooManyRequests:
+    wait = max(1, int(start + limit["window_s"] - now) + 1)
+    what = "for this exercise" if bucket.startswith("le:") else "for this key"
+    return TooManyRequests(f"At most {limit['count']} submissions {what} every {limit['window_s']} s; "
+                           f"try again in {wait} s.", headers={"Retry-After": str(wait)})

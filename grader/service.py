@@ -106,7 +106,8 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
     placement = courses.place(db, principal, learner, exercise.id, body.get("assignment_id"))
     if body.get("callback_url"):
         delivery.check_callback_url(body["callback_url"], ctx.allow_private_callbacks)
-    ratelimit.check(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
+    if body["kind"] == "code":  # before its sandbox job; every submission is counted (and refused) when stored
+        ratelimit.check(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
     row = Submission(id=uuid.uuid4().hex, exercise_id=exercise.id, exercise_version=exercise.version,
                      kind=body["kind"], learner=learner, key_id=principal.key_id, report={}, created_at=utcnow(),
                      course_id=placement.course_id, late=placement.late,

@@ -112,3 +112,30 @@ def test_concurrent_submissions_on_sqlite_are_all_stored(app, fetch_instance):
         thread.join()
     assert statuses == [201] * 40
     assert count_submissions(app) == 40
+
+
+def test_concurrent_submissions_at_the_limit_cannot_pass_together(app, fetch_instance):
+    """The stored count is the check: of 12 concurrent submissions against a limit of 5, 5 are stored."""
+    from tests.conftest import set_rate_limits
+    set_rate_limits(app, {"learner_exercise": {"count": 5, "window_s": 3600}})
+    with app.app_context():
+        key = {"Authorization": f"Bearer {auth.create_key(storage.session(app), role='learner', learner='max').key}"}
+    instances = [fetch_instance("linear-bptt", key, attempt=k) for k in range(1, 13)]
+    statuses, lock, start = [], threading.Lock(), threading.Barrier(6)
+
+    def send(chunk):
+        client = app.test_client()
+        start.wait()
+        for instance in chunk:
+            status = client.post("/api/v1/submissions", headers=key, json={
+                "exercise_id": "linear-bptt", "kind": "numeric", "instance_token": instance["token"],
+                "answer": to_json(get_catalog(app)["linear-bptt"].solve(instance["arrays"]))}).status_code
+            with lock:
+                statuses.append(status)
+    threads = [threading.Thread(target=send, args=(instances[k::6],)) for k in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] * 5 + [429] * 7
+    assert count_submissions(app) == 5
