@@ -2,7 +2,7 @@
 
 Everything runs under gunicorn with the service's own serving model (2 gthread workers x 8 threads
 unless told otherwise) on loopback; this process loads one after the other with the same client
-(threads with keep-alive connections) and prints requests/s, p50/p99 latency and the ratios.
+(threads with keep-alive connections) and prints requests/s, p50/p99 latency, the servers' CPU time per request and the ratios.
 
 - The service, storage on: SQLite with synchronous=FULL (durable commit before every response),
   then PostgreSQL (127.0.0.1:5432) when it answers. Rate limits, authorization, idempotency and the
@@ -13,10 +13,14 @@ unless told otherwise) on loopback; this process loads one after the other with 
 - Baseline "seed" (/grade-from-seed): the earlier baseline, kept as a second line for continuity; it
   regenerates the instance from its seed on every request, more work than grading needs.
 
-Usage: python bench/numeric.py [--seconds 10] [--clients 16] [--workers 2] [--threads 8]
+All servers run at once and are loaded in turn, round after round, so that what else the machine
+does weighs on every target alike; each target's figures add its rounds up.
+
+Usage: python bench/numeric.py [--seconds 10] [--rounds 3] [--clients 16] [--workers 2] [--threads 8]
                                [--exercise tanh-rnn-bptt] [--no-postgres]
 """
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -30,11 +34,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 LEARNERS = 64  # distinct instances in rotation
+SERVERS = {}  # port -> the gunicorn master's psutil.Process
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -56,6 +62,7 @@ def start(app, port, workers, env, extra=()):
     while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            SERVERS[port] = psutil.Process(proc.pid)
             return proc
         except OSError:
             time.sleep(0.1)
@@ -67,9 +74,24 @@ def stop(proc):
     proc.wait(timeout=30)
 
 
+def cpu_seconds(port) -> float:
+    """CPU time (user + system) of the gunicorn processes serving `port`: the master and its workers."""
+    master = SERVERS[port]
+    processes = [master, *master.children(recursive=True)]
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def load(port, requests_, clients, seconds):
     """Send the prepared (path, body, headers) requests round-robin from `clients` threads."""
     latencies, statuses, lock = [], {}, threading.Lock()
+    cpu_before = cpu_seconds(port)
     stop_at = time.perf_counter() + seconds
 
     def worker(offset):
@@ -97,10 +119,21 @@ def load(port, requests_, clients, seconds):
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
-    lat = np.array(latencies) * 1000
-    return {"rps": len(lat) / elapsed, "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
-            "n": len(lat), "statuses": statuses}
+    return {"elapsed": time.perf_counter() - started, "latencies": latencies, "statuses": statuses,
+            "cpu": cpu_seconds(port) - cpu_before}
+
+
+def summary(runs: list[dict]) -> dict:
+    """Requests/s and latency percentiles of the rounds of one target taken together."""
+    lat = np.array([x for r in runs for x in r["latencies"]]) * 1000
+    statuses = {}
+    for r in runs:
+        for code, n in r["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + n
+    return {"rps": len(lat) / sum(r["elapsed"] for r in runs), "p50": float(np.percentile(lat, 50)),
+            "p99": float(np.percentile(lat, 99)), "n": len(lat), "statuses": statuses,
+            "rounds": [len(r["latencies"]) / r["elapsed"] for r in runs],
+            "cpu_ms": 1000 * sum(r["cpu"] for r in runs) / len(lat)}
 
 
 def service_requests(port, exercise_id, admin_key):
@@ -139,7 +172,8 @@ def serving(args):
     return ["--worker-class", "gthread", "--threads", str(args.threads), "--keep-alive", "5"]
 
 
-def run_service(args, workdir, database_url, label):
+def start_service(args, database_url):
+    """The service under gunicorn on a fresh database; (process, port, admin key)."""
     # rate limits stay on (their queries are part of every submission) with counts the bench never reaches
     limits = {"learner_exercise": {"count": 10 ** 9, "window_s": 600}, "key": {"count": 10 ** 9, "window_s": 60}}
     env = {"GRADER_DATABASE_URL": database_url, "GRADER_SECRET_KEY": os.environ["BENCH_SECRET"],
@@ -148,17 +182,8 @@ def run_service(args, workdir, database_url, label):
                    env={**os.environ, **env}, capture_output=True)
     out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "create-key", "--role", "admin"],
                          cwd=ROOT, check=True, env={**os.environ, **env}, capture_output=True, text=True)
-    admin_key = out.stdout.strip().splitlines()[-1]
     port = free_port()
-    proc = start("wsgi:app", port, args.workers, env, serving(args))
-    try:
-        prepared, baselines = service_requests(port, args.exercise, admin_key)
-        load(port, prepared, args.clients, 2)  # warm-up, not counted
-        result = load(port, prepared, args.clients, args.seconds)
-    finally:
-        stop(proc)
-    result["stored"] = stored_rows(database_url)
-    return result, baselines
+    return start("wsgi:app", port, args.workers, env, serving(args)), port, out.stdout.strip().splitlines()[-1]
 
 
 def stored_rows(database_url):
@@ -168,16 +193,6 @@ def stored_rows(database_url):
         count = connection.execute(text("SELECT count(*) FROM submissions")).scalar_one()
     engine.dispose()
     return count
-
-
-def run_bare(args, requests_):
-    port = free_port()
-    proc = start("bench.bare_app:app", port, args.workers, {}, serving(args))
-    try:
-        load(port, requests_, args.clients, 2)
-        return load(port, requests_, args.clients, args.seconds)
-    finally:
-        stop(proc)
 
 
 class PostgresDatabase:
@@ -206,7 +221,8 @@ def postgres_available():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=10, help="per target, split over the rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="targets loaded in turn, this many times")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
@@ -214,25 +230,47 @@ def main():
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL run")
     args = parser.parse_args()
     os.environ.setdefault("BENCH_SECRET", "bench-secret-" + os.urandom(8).hex())
-    runs = {}
-    with tempfile.TemporaryDirectory() as workdir:
-        runs["service, SQLite (FULL)"], baselines = run_service(args, workdir, f"sqlite:///{workdir}/bench.sqlite",
-                                                                "sqlite")
+    with tempfile.TemporaryDirectory() as workdir, contextlib.ExitStack() as stack:
+        urls = {"service, SQLite (FULL)": f"sqlite:///{workdir}/bench.sqlite"}
         if not args.no_postgres and postgres_available():
-            with PostgresDatabase() as url:
-                runs["service, PostgreSQL"], _ = run_service(args, workdir, url, "postgresql")
-        bare = {name: run_bare(args, requests_) for name, requests_ in baselines.items()}
+            urls["service, PostgreSQL"] = stack.enter_context(PostgresDatabase())
+        targets, baselines = {}, None
+        for name, url in urls.items():
+            proc, port, admin_key = start_service(args, url)
+            stack.callback(stop, proc)
+            prepared, baselines = service_requests(port, args.exercise, admin_key)
+            targets[name] = (port, prepared)
+        bare_port = free_port()
+        stack.callback(stop, start("bench.bare_app:app", bare_port, args.workers, {}, serving(args)))
+        targets = {"baseline: params, reference, allclose": (bare_port, baselines["params"]),
+                   "baseline: regenerate from seed": (bare_port, baselines["seed"]), **targets}
+        for port, requests_ in targets.values():
+            load(port, requests_, args.clients, 2)  # warm-up, not counted
+        runs = {name: [] for name in targets}
+        for _ in range(args.rounds):  # in turn, so that the machine's load weighs on every target alike
+            for name, (port, requests_) in targets.items():
+                runs[name].append(load(port, requests_, args.clients, args.seconds / args.rounds))
+        results = {name: summary(r) for name, r in runs.items()}
+        for name, url in urls.items():
+            results[name]["stored"] = stored_rows(url)
+    report(args, results)
+
+
+def report(args, results):
     print(f"exercise {args.exercise}, {args.clients} clients, {args.workers} gunicorn gthread workers x "
-          f"{args.threads} threads, {args.seconds:.0f} s per run, {LEARNERS} instances in rotation")
-    print(f"{'run':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}  statuses / rows stored (incl. warm-up)")
-    lines = {"baseline: params, reference, allclose": bare["params"],
-             "baseline: regenerate from seed": bare["seed"], **runs}
-    for name, r in lines.items():
-        stored = f" stored {r['stored']}" if "stored" in r else ""
-        print(f"{name:<30}{r['rps']:>9.1f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['n']:>10}  {r['statuses']}{stored}")
-    for name, r in runs.items():
-        print(f"{name}: {r['rps'] / bare['params']['rps']:.2f} of the params baseline (target >= 0.60), "
-              f"{r['rps'] / bare['seed']['rps']:.2f} of the seed baseline; p99 {r['p99']:.1f} ms (target < 50 ms)")
+          f"{args.threads} threads, {args.seconds:.0f} s per target in {args.rounds} rounds taken in turn, "
+          f"{LEARNERS} instances in rotation")
+    print(f"{'run':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms':>8}{'requests':>10}  per round; statuses, rows stored")
+    for name, r in results.items():
+        stored = f", stored {r['stored']} (incl. warm-up)" if "stored" in r else ""
+        rounds = "/".join(f"{x:.0f}" for x in r["rounds"])
+        print(f"{name:<40}{r['rps']:>9.1f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['cpu_ms']:>8.2f}{r['n']:>10}  {rounds}; "
+              f"{r['statuses']}{stored}")
+    params, seed = results["baseline: params, reference, allclose"], results["baseline: regenerate from seed"]
+    for name, r in results.items():
+        if name.startswith("service"):
+            print(f"{name}: {r['rps'] / params['rps']:.2f} of the params baseline (target >= 0.60), "
+                  f"{r['rps'] / seed['rps']:.2f} of the seed baseline; p99 {r['p99']:.1f} ms (target < 50 ms)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Storage: one SQLAlchemy engine per app, a session per request, Alembic migrations."""
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 import weakref
@@ -56,23 +58,53 @@ def insert_new(db, *objects) -> None:
         connection.execute(table.insert(), {column.key: values[column.key] for column in table.columns if column.key in values})
 
 
-_WRITERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # SQLite engine -> its writers' lock
+_WRITERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # SQLite engine -> _Writers
 _WRITERS_LOCK = threading.Lock()
+
+
+class _Writers:
+    """One SQLite database's writers: a thread lock for this process's, and an flock on a file
+    beside the database for the other processes' (gunicorn workers, a Celery worker)."""
+
+    def __init__(self, database: str | None):
+        self.thread_lock, self.pid = threading.Lock(), os.getpid()
+        self.path = f"{database}.writers" if database and database != ":memory:" else None
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
+
+    @contextmanager
+    def held(self):
+        with self.thread_lock:
+            if self.fd is None:
+                yield
+                return
+            if self.pid != os.getpid():  # forked: an flock shared with the parent would exclude nobody
+                os.close(self.fd)
+                self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self.fd, fcntl.LOCK_EX)  # the kernel wakes the next writer when this one is done
+            try:
+                yield
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
 @contextmanager
 def writing(db):
-    """Around a short writing transaction. SQLite takes one writer at a time; threads that find it
-    busy wait in SQLite's busy handler, which sleeps up to 100 ms between tries, so under load a few
-    requests waited far longer than the write itself. Here a process's writers queue on a lock
-    instead (the other worker processes still meet the busy handler, rarely). PostgreSQL: no lock."""
+    """Around a short writing transaction. SQLite takes one writer at a time; a writer that finds it
+    busy waits in SQLite's busy handler, which sleeps (up to 100 ms a try), so under load some
+    requests waited far longer than any write. Here writers queue instead: on a lock in the process
+    and on an flock across processes, woken as soon as the writer before them commits. PostgreSQL
+    takes its row locks itself: nothing to do."""
     engine = db.get_bind()
     if engine.dialect.name != "sqlite":
         yield
         return
     with _WRITERS_LOCK:
-        lock = _WRITERS.setdefault(engine, threading.Lock())
-    with lock:
+        writers = _WRITERS.get(engine)
+        if writers is None:
+            writers = _WRITERS[engine] = _Writers(engine.url.database)
+            if writers.fd is not None:
+                weakref.finalize(engine, os.close, writers.fd)  # the lock file's descriptor goes with the engine
+    with writers.held():
         yield
 
 
