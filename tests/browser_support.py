@@ -133,5 +133,6 @@ def overflow(page) -> int:
 
 
 def in_viewport(page, selector) -> bool:
+    page.wait_for_load_state("load")  # the page's scripts have run
     return page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
         return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }""", selector)
