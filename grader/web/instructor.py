@@ -21,6 +21,7 @@ from grader.web.session import login_required
 
 bp = Blueprint("instructor", __name__, template_folder="templates")
 MISTAKES_SHOWN = 8
+PASSBACKS_SHOWN = 500  # the newest; the API lists them all
 
 
 def _course(course_id):
@@ -55,7 +56,7 @@ def course(course_id):
 @login_required
 def passbacks(course_id):
     _course(course_id)
-    rows = delivery.delivery_states(storage.session(current_app), course_id)
+    rows = delivery.delivery_states(storage.session(current_app), course_id, limit=PASSBACKS_SHOWN)
     return render_template("passbacks.html", course_id=course_id, rows=rows)
 
 
