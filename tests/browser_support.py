@@ -38,6 +38,22 @@ def live(app):
 
 
 @pytest.fixture
+def course(live):
+    """Two assignments (one past due, late work accepted at half credit); lee makes a catalogued
+    mistake on the first and is late on the second; ann makes the same mistake, then gets it right."""
+    teacher = api(live, live["teacher"])
+    teacher("POST", "/courses/c1/assignments", json={"exercise_id": "linear-bptt", "due_at": "2099-01-01T00:00:00Z"})
+    teacher("POST", "/courses/c1/assignments", json={"exercise_id": "hidden-state-gradient", "late_policy": "penalty",
+                                                     "late_penalty": 0.5, "due_at": "2020-01-01T00:00:00Z"})
+    ann = learner_key(live, "ann")
+    reports = {"lee-wrong": submit_numeric(live, live["learner"], "linear-bptt", mistake="h-t-instead-of-h-prev"),
+               "lee-late": submit_numeric(live, live["learner"], "hidden-state-gradient"),
+               "ann-wrong": submit_numeric(live, ann, "linear-bptt", mistake="h-t-instead-of-h-prev"),
+               "ann-right": submit_numeric(live, ann, "linear-bptt", attempt=2)}
+    return {**live, "reports": reports, "ann": ann}
+
+
+@pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
@@ -118,6 +134,7 @@ def learner_key(live, learner) -> str:
 
 def axe_violations(page) -> list[dict]:
     """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now."""
+    page.evaluate("document.fonts.ready.then(() => true)")  # the layout axe measures is final
     page.add_script_tag(path=str(AXE))
     found = page.evaluate("""async (tags) => {
         const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});

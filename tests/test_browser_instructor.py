@@ -7,8 +7,8 @@ import pytest
 
 from grader import delivery, storage
 from grader.storage.models import LtiContext
-from tests.browser_support import (WIDTHS, api, browser, keep_failure_screenshot, learner_key, live,  # noqa: F401
-                                   log_in, needs_chromium, new_page, overflow, page, submit_numeric)
+from tests.browser_support import (WIDTHS, browser, course, keep_failure_screenshot, live, log_in,  # noqa: F401
+                                   needs_chromium, new_page, overflow, page)
 
 pytestmark = needs_chromium
 
@@ -19,22 +19,6 @@ def sized(browser, request):
     yield page
     keep_failure_screenshot(page, request)
     page.context.close()
-
-
-@pytest.fixture
-def course(live):
-    """Two assignments (one past due, late work accepted at half credit); lee makes a catalogued
-    mistake on the first and is late on the second; ann makes the same mistake, then gets it right."""
-    teacher = api(live, live["teacher"])
-    teacher("POST", "/courses/c1/assignments", json={"exercise_id": "linear-bptt", "due_at": "2099-01-01T00:00:00Z"})
-    teacher("POST", "/courses/c1/assignments", json={"exercise_id": "hidden-state-gradient", "late_policy": "penalty",
-                                                     "late_penalty": 0.5, "due_at": "2020-01-01T00:00:00Z"})
-    ann = learner_key(live, "ann")
-    reports = {"lee-wrong": submit_numeric(live, live["learner"], "linear-bptt", mistake="h-t-instead-of-h-prev"),
-               "lee-late": submit_numeric(live, live["learner"], "hidden-state-gradient"),
-               "ann-wrong": submit_numeric(live, ann, "linear-bptt", mistake="h-t-instead-of-h-prev"),
-               "ann-right": submit_numeric(live, ann, "linear-bptt", attempt=2)}
-    return {**live, "reports": reports, "ann": ann}
 
 
 def test_an_instructor_lands_on_their_course_list(page, course):

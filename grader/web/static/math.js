@@ -17,4 +17,13 @@ document.addEventListener("DOMContentLoaded", function () {
     delimiters: [{left: "\\[", right: "\\]", display: true}, {left: "\\(", right: "\\)", display: false}],
     throwOnError: false
   });
+  // What scrolls sideways (a wide formula, code) can be reached and scrolled from the keyboard.
+  function reachable() {
+    document.querySelectorAll("pre, .katex-display, .statement, .matrix-wrap").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+    });
+  }
+  reachable();
+  if (document.fonts) document.fonts.ready.then(reachable);  // KaTeX's fonts change the widths
+  window.addEventListener("resize", reachable);
 });
