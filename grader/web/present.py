@@ -30,7 +30,8 @@ def mathify(text, code_names=()) -> Markup:
     out, last = [], 0
     for match in _WORD.finditer(text):
         word = _balanced(match.group(0))
-        start, end = match.start(), match.start() + len(word)
+        start = match.start() + match.group(0).index(word) if word else match.start()
+        end = start + len(word)
         out.append(escape(text[last:start]))
         out.append(_render_word(word, code_names))
         last = end
@@ -70,7 +71,8 @@ def instance_tables(params: dict) -> list[dict]:
     tables = []
     for name, value in params.items():
         array = np.asarray(value)
-        entry = {"name": name, "shape": shape_text(value), "json": json.dumps(value), "scalar": None, "rows": None}
+        plain = value.tolist() if isinstance(value, np.ndarray) else value
+        entry = {"name": name, "shape": shape_text(value), "json": json.dumps(plain), "scalar": None, "rows": None}
         if array.ndim == 0:
             entry["scalar"] = _number(array.item())
         elif array.ndim <= 2 and array.size <= MATRIX_CELLS and array.dtype.kind in "biuf":
