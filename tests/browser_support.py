@@ -40,17 +40,23 @@ def live(app):
 @pytest.fixture
 def course(live):
     """Two assignments (one past due, late work accepted at half credit); lee makes a catalogued
-    mistake on the first and is late on the second; ann makes the same mistake, then gets it right."""
+    mistake on the first (and a slip at one time step) and is late on the second; ann makes the same mistake, then gets it right."""
     teacher = api(live, live["teacher"])
     teacher("POST", "/courses/c1/assignments", json={"exercise_id": "linear-bptt", "due_at": "2099-01-01T00:00:00Z"})
     teacher("POST", "/courses/c1/assignments", json={"exercise_id": "hidden-state-gradient", "late_policy": "penalty",
                                                      "late_penalty": 0.5, "due_at": "2020-01-01T00:00:00Z"})
     ann = learner_key(live, "ann")
-    reports = {"lee-wrong": submit_numeric(live, live["learner"], "linear-bptt", mistake="h-t-instead-of-h-prev"),
+    reports = {"lee-wrong": submit_numeric(live, live["learner"], "linear-bptt", mistake="h-t-instead-of-h-prev",
+                                           change=_one_step_off),
                "lee-late": submit_numeric(live, live["learner"], "hidden-state-gradient"),
                "ann-wrong": submit_numeric(live, ann, "linear-bptt", mistake="h-t-instead-of-h-prev"),
                "ann-right": submit_numeric(live, ann, "linear-bptt", attempt=2)}
     return {**live, "reports": reports, "ann": ann}
+
+
+def _one_step_off(answer):
+    """dL/dh wrong at time step 2 only: the report plots where in time."""
+    answer["dL_dh"][1] = [x * 1.5 for x in answer["dL_dh"][1]]
 
 
 @pytest.fixture

@@ -227,3 +227,26 @@ def test_on_a_phone_reports_and_history_fit_the_screen_and_charts_stay_legible(b
         assert overflow(page) <= 0
     finally:
         page.context.close()
+
+
+def _tab_to(page, element_id, presses=120):
+    for _ in range(presses):
+        if page.evaluate("document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_logging_in_and_answering_work_from_the_keyboard_alone(page, live):
+    page.goto(live["url"] + "/login")
+    _tab_to(page, "api_key")
+    page.keyboard.type(live["learner"])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.goto(live["url"] + "/exercises/linear-bptt")
+    _tab_to(page, "answer_json")
+    page.keyboard.type('{"dW_qh": 1}')
+    _tab_to(page, "submit-numeric")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.inner_text("#verdict") == "Could not be graded"  # the shapes are wrong, and it says so

@@ -7,7 +7,7 @@ import math
 from html import escape
 
 WIDTH, HEIGHT = 420, 260
-LEFT, RIGHT, TOP, BOTTOM = 78, 16, 44, 52  # the plot area's margins: room for ticks and titles
+LEFT, RIGHT, TOP, BOTTOM = 78, 16, 58, 52  # the plot area's margins: room for ticks and titles
 COLORS = ("#1f5fbf", "#c2410c", "#15803d", "#7e22ce")
 BAR_ROW = 44  # a bar's label on one line, the bar below it
 
@@ -44,7 +44,7 @@ def line_chart(title: str, series: dict[str, list[tuple[float, float]]], *, x_la
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in data)
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>')
         parts += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}"/>' for x, y in data]
-        parts.append(f'<text x="{legend_x}" y="{TOP - 12}" fill="{color}" class="legend">● {escape(name)}</text>')
+        parts.append(f'<text x="{legend_x}" y="{TOP - 16}" fill="{color}" class="legend">● {escape(name)}</text>')
         legend_x += 24 + 8 * len(name)  # one line under the title, side by side
     return _svg(title, parts)
 
