@@ -40,7 +40,8 @@ def live(app):
 @pytest.fixture
 def course(live):
     """Two assignments (one past due, late work accepted at half credit); lee makes a catalogued
-    mistake on the first (and a slip at one time step) and is late on the second; ann makes the same mistake, then gets it right."""
+    mistake on the first (and a slip at one time step) and is late on the second; ann makes the
+    same mistake, then gets it right."""
     teacher = api(live, live["teacher"])
     teacher("POST", "/courses/c1/assignments", json={"exercise_id": "linear-bptt", "due_at": "2099-01-01T00:00:00Z"})
     teacher("POST", "/courses/c1/assignments", json={"exercise_id": "hidden-state-gradient", "late_policy": "penalty",
@@ -155,7 +156,8 @@ def overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
-def in_viewport(page, selector) -> bool:
-    page.wait_for_load_state("load")  # the page's scripts have run
-    return page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
-        return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }""", selector)
+def in_viewport(locator) -> bool:
+    """Whether the element is on screen now, all of it."""
+    locator.page.wait_for_load_state("load")  # the page's scripts have run
+    return locator.count() == 1 and locator.evaluate("""el => { const r = el.getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }""")

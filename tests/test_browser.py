@@ -1,17 +1,15 @@
-"""The pages in a real browser (Debian's Chromium driven by Playwright): log in, open an exercise,
-download an instance, submit a wrong answer and see the named mistake and the plot, submit a right
-one; an instructor exports the gradebook; reading and numeric upload work without JavaScript.
-A failing test leaves a screenshot in tests/artifacts/."""
+"""The pages in a real browser (Debian's Chromium driven by Playwright; fixtures in browser_support.py):
+log in, open an exercise, download an instance, submit a wrong answer and see the named mistake and
+the plot, submit a right one; an instructor exports the gradebook; reading and numeric upload work
+without JavaScript. A failing test leaves a screenshot in tests/artifacts/."""
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from grader.reference.linear import linear_bptt, linear_forward
-from tests.browser_support import (ARTIFACTS, WIDTHS, api, browser, in_viewport, keep_failure_screenshot,  # noqa: F401
-                                   live, log_in, needs_chromium, new_page, overflow, page, submit_numeric)
+from tests.browser_support import ARTIFACTS, browser, live, log_in, needs_chromium, page  # noqa: F401 (fixtures)
 
 pytestmark = needs_chromium
 
@@ -37,6 +35,7 @@ def test_learner_flow(page, live, tmp_path):
     page.click("#submit-numeric")
     page.wait_for_selector("#verdict")
     assert page.inner_text("#verdict") == "Partly correct"
+    page.wait_for_selector(".misconception h2 .katex")  # typeset once the page's scripts ran
     heading = page.locator(".misconception h2").first
     assert "used where" in heading.inner_text() and heading.locator(".katex").count() == 2  # h_t, h_{t-1}
     assert page.locator("svg.chart").count() >= 1

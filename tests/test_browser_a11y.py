@@ -9,8 +9,10 @@ from tests.browser_support import (DOCS, WIDTHS, axe_violations, browser, course
 
 pytestmark = needs_chromium
 SOLUTION = Path(__file__).parent.parent / "exercises" / "hidden-state-gradient" / "solution.py"
-SCREENSHOTS = {("desktop", "learner", "/"): "learner-home.png", ("desktop", "learner", "report-wrong"): "report-page.png",
-               ("desktop", "teacher", "/courses/c1"): "gradebook.png", ("phone", "learner", "report-wrong"): "report-phone.png",
+SCREENSHOTS = {("desktop", "learner", "/"): "learner-home.png",
+               ("desktop", "learner", "report-wrong"): "report-page.png",
+               ("desktop", "teacher", "/courses/c1"): "gradebook.png",
+               ("phone", "learner", "report-wrong"): "report-phone.png",
                ("phone", "teacher", "/courses/c1"): "gradebook-phone.png"}
 
 
@@ -36,7 +38,8 @@ def test_every_page_passes_axe_and_fits_the_screen(browser, course, zygote, widt
     paths = {
         None: ["/", "/login", "/exercises/linear-bptt", "/submissions/nope"],
         "learner": ["/", "/exercises", "/exercises/linear-bptt", "/exercises/tanh-rnn-bptt",
-                    "/exercises/hidden-state-gradient", "/history", "report-wrong", f"/submissions/{reports['lee-late']['id']}",
+                    "/exercises/hidden-state-gradient", "/history", "report-wrong",
+                    f"/submissions/{reports['lee-late']['id']}",
                     "refused-form", "code-error"],
         "teacher": ["/", "/courses/c1", "/courses/c1/learners/lee", "/courses/c1/exercises/linear-bptt",
                     "/courses/c1/exercises/linear-bptt/groups", "/courses/c1/people", "/courses/c1/assignments",

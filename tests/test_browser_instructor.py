@@ -35,6 +35,7 @@ def test_the_gradebook_is_a_grid_with_totals_late_marks_and_links_to_reports(siz
     log_in(sized, course, course["teacher"])
     sized.goto(course["url"] + "/courses/c1")
     grid = sized.locator("#gradebook")
+    assert grid.count() == 1
     headers = grid.locator("thead th").all_inner_texts()
     assert headers[0] == "Learner" and headers[-1] == "Total" and len(headers) == 4
     assert grid.locator("tbody tr").count() == 2  # one line per learner
@@ -70,21 +71,25 @@ def test_an_instructor_enrols_issues_and_revokes_keys_and_assigns_by_keyboard(br
     try:
         log_in(teacher, course, course["teacher"])
         teacher.goto(course["url"] + "/courses/c1/people")
+        assert teacher.locator("#learners").count() == 1
         teacher.fill("#learners", "zoe\nyan")
         teacher.check("#keys")
-        teacher.click("#enrol")
+        with teacher.expect_navigation():
+            teacher.click("#enrol")
         keys = dict(zip(teacher.locator(".issued td[data-label='Learner']").all_inner_texts(),
                         teacher.locator(".issued code.key").all_inner_texts()))
         assert set(keys) == {"zoe", "yan"} and all(k.startswith("bptt_") for k in keys.values())
         roster = tmp_path / "roster.csv"
         roster.write_text("learner\nxia\n")
         teacher.set_input_files("#csv_file", str(roster))
-        teacher.click("#enrol")
+        with teacher.expect_navigation():
+            teacher.click("#enrol")
         assert "xia" in teacher.inner_text("#roster-h + p")
         learner = new_page(browser)
         log_in(learner, course, keys["zoe"])
         assert learner.get_by_role("button", name="Log out").is_visible()
-        teacher.get_by_role("button", name=re.compile("Revoke key .* of zoe")).click()
+        with teacher.expect_navigation():
+            teacher.get_by_role("button", name=re.compile("Revoke key .* of zoe")).click()
         assert "revoked" in teacher.get_by_role("status").inner_text()
         learner.reload()
         assert learner.get_by_role("link", name="Log in").is_visible()  # the key stops working at once
@@ -119,6 +124,7 @@ def test_an_lti_course_shows_its_passback_states(page, course):
                      target="https://lms.example/lineitems/1", payload={"score_given": 0.5})
         db.commit()
     log_in(page, course, course["teacher"])
+    assert page.get_by_role("heading", name=re.compile("RNNs")).count() == 1
     assert "LTI" in page.get_by_role("heading", name=re.compile("RNNs")).inner_text()
     page.get_by_role("link", name="Score passbacks").click()
     assert page.locator("td.passback-state").all_inner_texts() == ["pending"]
