@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from grader import auth, courses, storage
+from grader import auth, courses, gradebook, storage
 from grader.api.catalog import context
 from grader.problems import Forbidden, GraderError, InvalidRequest
 from grader.schemas import AssignmentInSchema, EnrollInSchema
@@ -21,6 +21,7 @@ from grader.web.pages import render_error
 from grader.web.session import login_required
 
 bp = Blueprint("manage", __name__, template_folder="templates")
+ROSTER_SHOWN = 500  # the people page names the first learners; the gradebook pages through all
 ASSIGNMENT_FIELDS = ("exercise_id", "title", "max_attempts", "late_policy", "late_penalty", "scoring")
 
 
@@ -51,13 +52,13 @@ def people(course_id):
     if request.method == "POST":
         try:
             body = EnrollInSchema().load({"learners": _learner_ids(), "keys": bool(request.form.get("keys"))})
-        except ValidationError as exc:
-            error = "Learner ids are 1 to 200 characters; paste at least one. " + _first(exc.messages)
+        except ValidationError:
+            error = "Paste at least one learner id (up to 5000, each 1 to 200 characters) or choose a CSV file."
         else:
             issued = courses.enroll(_db(), course_id, body["learners"], with_keys=body["keys"])
             flash(f"{len(issued)} learners enrolled ({sum(r['new'] for r in issued)} new).", "info")
     return render_template("people.html", course=course, issued=issued, error=error,
-                           learners=courses.learners_of(_db(), course_id)[:500],
+                           learners=gradebook.learner_page(_db(), course_id, None, ROSTER_SHOWN + 1),
                            keys=auth.course_keys(_db(), course_id)), 422 if error else 200
 
 
@@ -70,10 +71,6 @@ def _learner_ids() -> list[str]:
     ids = ids[1:] if ids and ids[0].lower() == "learner" else ids
     pasted = request.form.get("learners", "").replace(",", "\n").splitlines()
     return ids + [line.strip() for line in pasted if line.strip()]
-
-
-def _first(messages) -> str:
-    return str(messages)[:300]
 
 
 @bp.route("/courses/<course_id>/keys/<key_id>/revoke", methods=["POST"])
