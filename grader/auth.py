@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, g, request
+from sqlalchemy import select
 
 from grader import keycache, storage
 from grader.problems import Forbidden, InvalidRequest, NotFound, Unauthorized
-from grader.storage.models import ApiKey, Course
+from grader.storage.models import ApiKey, Course, utcnow
 
 ROLES = ("admin", "instructor", "learner")
 PREFIX = "bptt"
@@ -128,3 +129,21 @@ def require_course(principal: Principal, course_id: str) -> None:
         raise Forbidden(f"This instructor key is for course {principal.course_id!r}, not {course_id!r}.")
     if principal.role == "learner":
         raise Forbidden("Learner keys cannot manage courses.")
+
+
+def course_keys(db, course_id: str, limit: int = 500) -> list[ApiKey]:
+    """The course's keys that still work, newest first (a page's worth)."""
+    return list(db.scalars(select(ApiKey).where(ApiKey.course_id == course_id, ApiKey.revoked_at.is_(None))
+                           .order_by(ApiKey.created_at.desc(), ApiKey.id).limit(limit)))
+
+
+def revoke_key(db, key_id: str, course_id: str) -> ApiKey:
+    """Revoke one of the course's keys: refused at once by the pages (they re-read the key) and by this
+    worker's API (grader.keycache forgets it), by the other workers within GRADER_KEY_CACHE_TTL_S."""
+    key = db.get(ApiKey, key_id)
+    if key is None or key.course_id != course_id:
+        raise NotFound(f"There is no key {key_id!r} in course {course_id!r}.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        db.commit()
+    return key

@@ -138,12 +138,13 @@ def _backlog(db):
     metrics.PASSBACK_BACKLOG.set(waiting or 0)
 
 
-def delivery_states(db, course_id: str, kind: str = "passback") -> list[dict]:
-    """Deliveries of the course's submissions, newest first, as an instructor reads them."""
+def delivery_states(db, course_id: str, kind: str = "passback", limit: int | None = None) -> list[dict]:
+    """Deliveries of the course's submissions, newest first, as an instructor reads them (the newest
+    `limit` of them for a page)."""
     from grader.storage.models import Submission
     rows = db.execute(select(Delivery, Submission.learner).join(Submission, Submission.id == Delivery.submission_id)
                       .where(Submission.course_id == course_id, Delivery.kind == kind)
-                      .order_by(Delivery.created_at.desc())).all()
+                      .order_by(Delivery.created_at.desc()).limit(limit)).all()
     return [{"id": d.id, "submission_id": d.submission_id, "learner": learner, "status": d.status,
              "attempts": d.attempts, "last_error": d.last_error, "score": d.payload.get("score_given"),
              "next_attempt_at": d.next_attempt_at.isoformat() if d.status == "pending" else None}

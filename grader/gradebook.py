@@ -16,7 +16,7 @@ from sqlalchemy import case, distinct, func, literal, select
 
 from grader.courses import list_assignments
 from grader.storage.models import (CourseDiagnosis, Enrollment, LearnerSummary, MisconceptionDay,
-                                   MisconceptionLearner, Submission)
+                                   MisconceptionLearner, Submission, SubmissionMisconception)
 
 UNGRADED = ("invalid", "pending")  # not a grade: a queued submission counts once it is graded
 COLUMNS = ("learner", "assignment_id", "exercise_id", "title", "score", "max_score", "attempts", "late")
@@ -168,3 +168,32 @@ def _misconceptions(db, exercise, course_id):
     return [{"slug": slug, "title": named[slug] if slug in named else exercise.misconception(slug).title,
              "origin": "course" if slug in named else "catalog", "learners": hit[slug],
              "by_day": dict(sorted(by_day.get(slug, {}).items()))} for slug in ranked]
+
+
+def grid(rows: list[dict], assignments, max_scores: dict[str, float]) -> list[dict]:
+    """rows_of's rows as one line per learner: a cell per assignment (in order) and the totals, each
+    assignment counting its exercise's max score whether or not it was attempted."""
+    lines: dict[str, dict] = {}
+    for row in rows:
+        line = lines.setdefault(row["learner"], {"learner": row["learner"], "cells": [], "score": 0.0,
+                                                 "max_score": 0.0, "late": 0})
+        line["cells"].append(row)
+        line["score"] += row["score"] or 0.0
+        line["max_score"] += row["max_score"] or max_scores.get(row["exercise_id"], 1.0)
+        line["late"] += bool(row["late"])
+    return list(lines.values())
+
+
+def misconception_learners(db, exercise_id: str, course_id: str, slugs: list[str], per_slug: int = 20) -> dict:
+    """slug -> [(learner, submission id)]: up to per_slug learners who made the mistake, most recent
+    first, each with their latest submission that made it (from the indexed slug table)."""
+    table = SubmissionMisconception
+    found: dict[str, dict[str, str]] = {slug: {} for slug in slugs}
+    for slug in slugs:
+        query = (select(table.learner, table.submission_id)
+                 .where(table.exercise_id == exercise_id, table.course_id == course_id, table.slug == slug)
+                 .order_by(table.created_at.desc(), table.submission_id.desc()).limit(per_slug * 5))
+        for learner, submission_id in db.execute(query):
+            if len(found[slug]) < per_slug:
+                found[slug].setdefault(learner, submission_id)
+    return {slug: list(learners.items()) for slug, learners in found.items()}

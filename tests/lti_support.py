@@ -53,7 +53,7 @@ def submit_answer(session, tool, exercise_id="linear-bptt", right=True):
     response = session.post(f"{tool}/exercises/{exercise_id}/submit", timeout=10, data={
         "csrf_token": csrf, "kind": "numeric", "instance_token": token, "attempt": "1",
         "answer_json": json.dumps({k: np.asarray(v).tolist() for k, v in answer.items()})})
-    assert ('id="verdict">correct' if right else 'id="verdict">incorrect') in response.text
+    assert ('id="verdict">Correct<' if right else 'id="verdict">Not correct yet<') in response.text
     return response
 
 

@@ -9,14 +9,16 @@ csrf = CSRFProtect()
 
 
 def init_app(app) -> None:
-    from grader.web import instructor, pages  # the views import the service layer
+    from grader.web import instructor, learn, manage, pages, present, reports  # noqa: F401 (learn, reports: routes)
 
     csrf.init_app(app)
     for name, blueprint in app.blueprints.items():
-        if name not in ("pages", "instructor"):  # the JSON API authenticates with bearer keys, not cookies
+        if name not in ("pages", "instructor", "manage"):  # the JSON API authenticates with bearer keys
             csrf.exempt(blueprint)
     app.register_blueprint(pages.bp)
     app.register_blueprint(instructor.bp)
+    app.register_blueprint(manage.bp)
+    present.init_app(app)
     app.register_error_handler(CSRFError, _csrf_page)
 
 

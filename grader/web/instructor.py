@@ -14,12 +14,14 @@ from grader.auth import require_course
 from grader.groups import answer_groups, naming
 from grader.problems import Forbidden, GraderError, InvalidRequest
 from grader.schemas import NameGroupSchema
-from grader.web import plots
+from grader.web import plots, progress
 from grader.web.pages import render_error
 from grader.storage.models import Enrollment, RegradeJob
 from grader.web.session import login_required
 
 bp = Blueprint("instructor", __name__, template_folder="templates")
+MISTAKES_SHOWN = 8
+PASSBACKS_SHOWN = 500  # the newest; the API lists them all
 
 
 def _course(course_id):
@@ -32,17 +34,20 @@ def _course(course_id):
 @login_required
 def course(course_id):
     db = storage.session(current_app)
-    _course(course_id)
+    course = _course(course_id)
     learners = gradebook.learner_page(db, course_id, request.args.get("after") or None, gradebook.PAGE + 1)
     more, learners = len(learners) > gradebook.PAGE, learners[:gradebook.PAGE]  # one more: is there a next page
     assignments = courses.list_assignments(db, course_id)
     rows = gradebook.rows_of(db, course_id, learners, assignments)
-    page = sorted({r["learner"] for r in rows})
+    catalog = context().catalog
+    lines = gradebook.grid(rows, assignments, {e: catalog[e].max_score for e in {a.exercise_id for a in assignments}
+                                               if e in catalog})
     names = dict(db.execute(select(Enrollment.learner, Enrollment.name).where(
-        Enrollment.course_id == course_id, Enrollment.learner.in_(page), Enrollment.name.is_not(None))).all())
+        Enrollment.course_id == course_id, Enrollment.learner.in_(learners), Enrollment.name.is_not(None))).all())
     regrades = db.scalars(select(RegradeJob).where(RegradeJob.course_id == course_id)
                           .order_by(RegradeJob.created_at.desc()).limit(5)).all()
-    return render_template("gradebook.html", course_id=course_id, rows=rows, assignments=assignments, names=names,
+    return render_template("gradebook.html", course=course, course_id=course_id, lines=lines, assignments=assignments,
+                           names=names, catalog=catalog,
                            roster=roster.can_sync(db, course_id), regrades=regrades,
                            next_page=url_for("instructor.course", course_id=course_id, after=learners[-1]) if more else None)
 
@@ -51,7 +56,7 @@ def course(course_id):
 @login_required
 def passbacks(course_id):
     _course(course_id)
-    rows = delivery.delivery_states(storage.session(current_app), course_id)
+    rows = delivery.delivery_states(storage.session(current_app), course_id, limit=PASSBACKS_SHOWN)
     return render_template("passbacks.html", course_id=course_id, rows=rows)
 
 
@@ -78,11 +83,30 @@ def gradebook_csv(course_id):
 def stats(course_id, exercise_id):
     _course(course_id)
     require_course(g.principal, course_id)
-    data = gradebook.stats(storage.session(current_app), service.find_exercise(context(), exercise_id), course_id)
-    chart = plots.bar_chart("Most frequent misconceptions (learners)",
-                            [(m["slug"], m["learners"]) for m in data["misconceptions"][:8]],
-                            x_label="learners who made the mistake")
-    return render_template("stats.html", course_id=course_id, stats=data, chart=chart)
+    db, exercise = storage.session(current_app), service.find_exercise(context(), exercise_id)
+    data = gradebook.stats(db, exercise, course_id)
+    shown = data["misconceptions"][:MISTAKES_SHOWN]
+    chart = plots.bar_chart("Most frequent mistakes", [(m["title"], m["learners"]) for m in shown],
+                            x_label="learners who made the mistake") if shown else None
+    histogram = plots.bar_chart("Scores of all attempts", [(f"{b['from']:.1f} to {b['to']:.1f}", b["count"])
+                                                           for b in data["score_distribution"]], x_label="attempts")
+    who = gradebook.misconception_learners(db, exercise.id, course_id, [m["slug"] for m in shown])
+    return render_template("stats.html", course_id=course_id, stats=data, chart=chart, histogram=histogram,
+                           exercise=exercise, mistakes=shown, who=who)
+
+
+@bp.route("/courses/<course_id>/learners/<learner>")
+@login_required
+def learner_attempts(course_id, learner):
+    """One learner's submissions in the course, grouped by exercise, each linking to its report."""
+    _course(course_id)
+    reports, cursor = service.list_submissions(storage.session(current_app), g.principal, learner=learner,
+                                               course_id=course_id, limit=100,
+                                               cursor=request.args.get("cursor") or None)
+    return render_template("history.html", groups=progress.grouped(reports, context().catalog),
+                           heading=f"Attempts of {learner}", show_learner=False, course_id=course_id,
+                           next_page=url_for("instructor.learner_attempts", course_id=course_id, learner=learner,
+                                             cursor=cursor) if cursor else None)
 
 
 @bp.route("/courses/<course_id>/exercises/<exercise_id>/groups")
