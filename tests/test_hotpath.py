@@ -139,3 +139,15 @@ def test_concurrent_submissions_at_the_limit_cannot_pass_together(app, fetch_ins
         thread.join()
     assert sorted(statuses) == [201] * 5 + [429] * 7
     assert count_submissions(app) == 5
+
+
+@pytest.mark.parametrize("number", ["1e309", "-2.5E+400", "1" + "0" * 400, "9" * 199 + "0e120"])
+def test_numbers_that_overflow_are_refused_whatever_their_spelling(app, client, alice, fetch_instance, number):
+    """The JSON parser checks numbers one by one only when the body could hold an overflow: every
+    spelling of one still gets the 422 non-finite-number problem."""
+    instance = fetch_instance("linear-bptt", alice)
+    body = ('{"exercise_id": "linear-bptt", "kind": "numeric", "instance_token": "%s", "answer": {"dW_qh": [[%s]]}}'
+            % (instance["token"], number))
+    response = client.post("/api/v1/submissions", data=body, headers={**alice, "Content-Type": "application/json"})
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert response.json["type"].endswith("/non-finite-number") and "finite numbers only" in response.json["detail"]
