@@ -1,5 +1,5 @@
-"""The sandbox zygote: started apart from the app with a clean environment, it preloads numpy,
-builds the seccomp filter, freezes the heap and forks one supervisor per request.
+"""The sandbox zygote: started apart from the app with a clean environment, it preloads numpy (and
+PyTorch when installed, one thread, see torchjob.py), builds the seccomp filter, freezes the heap and forks one supervisor per request.
 
 Run by path (python -I grader/sandbox/zygote.py --socket PATH); it never imports the grader and
 holds no secret, reference or hidden instance. Per request the supervisor reads the job, enters a
@@ -35,6 +35,7 @@ import linecache, traceback  # noqa: E401,E402,F401
 
 import jail  # noqa: E402
 import runner  # noqa: E402
+import torchjob  # noqa: E402
 
 REQUEST_CAP = 16 << 20
 FIRST_SLOT_UID = 20000
@@ -67,8 +68,9 @@ def _read_exactly(conn, n):
 class Layers:
     """Which layers this machine gives the jobs, probed once at start-up."""
 
-    def __init__(self, mode, root, disabled=()):
+    def __init__(self, mode, root, disabled=(), torch=None):
         self.mode = mode
+        self.torch = torch  # what torchjob.preload reported, None without torch
         self.status = {
             "root": os.geteuid() == 0,
             "landlock_abi": jail.landlock_abi(),
@@ -101,7 +103,7 @@ class Layers:
     def report(self):
         missing = self.missing()
         ready = not missing or self.mode == "weak"
-        return {"ready": ready, "mode": self.mode, "layers": self.status, "missing": missing}
+        return {"ready": ready, "mode": self.mode, "layers": self.status, "missing": missing, "torch": self.torch}
 
 
 def _probe(install):
@@ -128,6 +130,8 @@ def supervise(conn, slot, layers, program, defaults, root):
         send_message(conn, {"status": "unavailable", "missing": report["missing"]})
         return
     limits = {**defaults, **request.get("limits", {})}
+    if layers.torch:  # the learner's memory budget is the configured one: torch's own mappings come on top
+        limits["memory_bytes"] = int(limits["memory_bytes"]) + layers.torch["address_space_extra_bytes"]
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
     if layers.status["pid_namespace"]:
@@ -243,6 +247,8 @@ def main():
                         choices=["root", "landlock_abi", "seccomp", "net_namespace", "pid_namespace",
                                  "mount_namespace", "ipc_namespace"],
                         help="treat a layer as missing (strict mode then refuses jobs)")
+    parser.add_argument("--without-torch", action="store_true",
+                        help="do not preload PyTorch even when it is installed (jobs then cannot import it)")
     parser.add_argument("--wall-s", type=float, default=5.0)
     parser.add_argument("--cpu-s", type=int, default=3)
     parser.add_argument("--memory-mb", type=int, default=1024)
@@ -250,13 +256,14 @@ def main():
     np.linalg.solve(np.eye(3), np.ones(3))  # touch the BLAS once so no job pays for its set-up
     np.random.default_rng(0).random(3)  # and the random module's lazy parts
     np.random.default_rng().random(3)
+    torch = torchjob.preload(enabled=not args.without_torch)
     defaults = {"wall_s": args.wall_s, "cpu_s": args.cpu_s, "memory_bytes": args.memory_mb << 20,
                 "processes": 32, "file_bytes": 1 << 20, "open_files": 64, "output_bytes": 64 << 10,
                 "result_bytes": 4 << 20}
     socket_path = os.path.abspath(args.socket)
     os.chdir("/")  # no job starts in the grader's folder
     root = tempfile.mkdtemp(prefix="bptt-jail-root-")  # stays empty: each job mounts its own tmpfs on it
-    layers = Layers(args.mode, root, args.disable)
+    layers = Layers(args.mode, root, args.disable, torch)
     try:
         serve(socket_path, args.slots, layers, jail.seccomp_program(), defaults, args.group, root)
     finally:
