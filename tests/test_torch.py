@@ -1,0 +1,235 @@
+"""PyTorch in the sandbox (issue 17): autograd refused where the exercise asks for a derivation, by
+every route, and allowed where it is the subject; d2l's own training loop graded; tensors as results;
+a deployment without torch says so."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from grader.sandbox import SandboxClient
+from tests.conftest import TEST_LIMITS, ZYGOTE
+from tests.test_catalog import CATALOG, with_mistake
+
+CHEAT = '''
+import torch
+import torch.nn.functional as F
+
+
+def forward(W_xh, W_hh, b_h, W_hq, b_q, H0, X, Y):
+    H, outputs = H0, []
+    for X_t in X:
+        H = torch.tanh(X_t @ W_xh + H @ W_hh + b_h)
+        outputs.append(H @ W_hq + b_q)
+    return F.cross_entropy(torch.cat(outputs), Y.reshape(-1))
+
+
+def rnn_bptt(W_xh, W_hh, b_h, W_hq, b_q, X, H0, Y):
+    params = [torch.tensor(a, requires_grad=True) for a in (W_xh, W_hh, b_h, W_hq, b_q, H0)]
+    X, Y = torch.as_tensor(X), torch.as_tensor(Y)
+    loss = forward(*params, X, Y)
+    ROUTE
+    return dict(zip(["dW_xh", "dW_hh", "db_h", "dW_hq", "db_q", "dH0"], grads))
+'''
+ROUTES = {  # each would compute the reference's gradients if autograd answered
+    "backward": "loss.backward()\n    grads = [p.grad for p in params]",
+    "autograd-grad": "grads = torch.autograd.grad(loss, params)",
+    "getattr": "grads = getattr(getattr(torch, 'auto' + 'grad'), 'gr' + 'ad')(loss, params)",
+    "getattr-method": "getattr(loss, 'back' + 'ward')()\n    grads = [p.grad for p in params]",
+    "dunder-import": "grads = __import__('torch.autograd', fromlist=['grad']).grad(loss, params)",
+    "importlib": "import importlib\n    grads = importlib.import_module('torch.autograd').grad(loss, params)",
+    "torch-func": "f = lambda *ps: forward(*ps, X, Y)\n"
+                  "    grads = torch.func.grad(f, argnums=tuple(range(6)))(*[p.detach() for p in params])",
+    "importlib-func": "import importlib\n    f = lambda *ps: forward(*ps, X, Y)\n"
+                      "    grads = importlib.import_module('torch.func').jacrev(f, argnums=tuple(range(6)))("
+                      "*[p.detach() for p in params])",
+    "functional-jacobian": "grads = torch.autograd.functional.jacobian(lambda *ps: forward(*ps, X, Y), tuple(params))",
+    "forward-mode": "import torch.autograd.forward_ad as fwAD\n    with fwAD.dual_level():\n"
+                    "        fwAD.make_dual(params[0].detach(), torch.ones_like(params[0]))\n"
+                    "    grads = [torch.zeros_like(p) for p in params]",
+    "engine-by-reflection": "E = [c for c in object.__subclasses__() if c.__name__ == '_EngineBase'][0]\n"
+                            "    grads = E().run_backward((loss,), (torch.ones(()),), False, False, tuple(params), "
+                            "False, False)",
+    "thread": "import threading\n    worker = threading.Thread(target=loss.backward)\n    worker.start()\n"
+              "    worker.join()\n    grads = [p.grad for p in params]",
+    "caught": "try:\n        loss.backward()\n    except Exception:\n        pass\n"
+              "    grads = [torch.zeros_like(p) for p in params]",
+    "guard-replaced": "torch.Tensor.backward = lambda self: None\n    loss.backward()\n"
+                      "    grads = [torch.zeros_like(p) for p in params]",
+    "torchscript": "unit = torch.jit.CompilationUnit('def g(l: torch.Tensor, p: List[torch.Tensor]):\\n"
+                   "    return torch.autograd.grad([l], p)\\n')\n    grads = unit.g(loss, params)",
+}
+
+
+@pytest.mark.parametrize("route", ROUTES.values(), ids=ROUTES.keys())
+def test_autograd_is_refused_in_a_derivation_exercise_by_every_route(zygote, alice, submit_code, route):
+    report = submit_code("tanh-rnn-bptt", CHEAT.replace("ROUTE", route), alice).json
+    assert report["verdict"] == "invalid", report["message"]
+    assert "autograd is not allowed here" in report["message"] and "derive the gradients" in report["message"]
+
+
+def test_the_refusal_names_the_line_that_reached_autograd(zygote, alice, submit_code):
+    source = CHEAT.replace("ROUTE", ROUTES["backward"])
+    report = submit_code("tanh-rnn-bptt", source, alice).json
+    line = source.splitlines().index("    loss.backward()") + 1
+    assert report["message"].startswith(f"Line {line} reaches torch's autograd")
+
+
+def test_torch_tensors_and_operations_are_allowed_in_a_derivation_exercise(zygote, alice, submit_code):
+    """The same forward pass, gradients derived by hand: correct (the PyTorch twin)."""
+    report = submit_code("tanh-rnn-bptt", CATALOG["tanh-rnn-bptt"].torch_solution, alice).json
+    assert report["verdict"] == "correct", report["message"]
+
+
+D2L_LOOP = '''
+import torch
+from torch import nn
+
+
+def rnn(inputs, state, params):
+    W_xh, W_hh, b_h, W_hq, b_q = params
+    H, = state
+    outputs = []
+    for X in inputs:
+        H = torch.tanh(torch.mm(X, W_xh) + torch.mm(H, W_hh) + b_h)
+        Y = torch.mm(H, W_hq) + b_q
+        outputs.append(Y)
+    return torch.cat(outputs, dim=0), (H,)
+
+
+class RNNModelScratch:
+    def __init__(self, params, num_hiddens, forward_fn):
+        self.params, self.num_hiddens, self.forward_fn = params, num_hiddens, forward_fn
+
+    def __call__(self, X, state):
+        return self.forward_fn(X, state, self.params)
+
+    def begin_state(self, batch_size):
+        return (torch.zeros((batch_size, self.num_hiddens), dtype=torch.float64),)
+
+
+def grad_clipping(net, theta):
+    params = net.params
+    norm = torch.sqrt(sum(torch.sum((p.grad ** 2)) for p in params))
+    if norm > theta:
+        for param in params:
+            param.grad[:] *= theta / norm
+
+
+def train_epoch_ch8(net, train_iter, loss, theta):
+    state = None
+    for X, Y in train_iter:
+        if state is None:
+            state = net.begin_state(batch_size=X.shape[1])
+        else:
+            for s in state:
+                s.detach_()
+        y = Y.reshape(-1)
+        y_hat, state = net(X, state)
+        l = loss(y_hat, y.long()).mean()
+    l.backward()
+    grad_clipping(net, theta)
+    return l, state
+
+
+def last_minibatch(W_xh, W_hh, b_h, W_hq, b_q, X, Y, theta):
+    params = [torch.tensor(p, requires_grad=True) for p in (W_xh, W_hh, b_h, W_hq, b_q)]
+    net = RNNModelScratch(params, W_hh.shape[0], rnn)
+    l, (H,) = train_epoch_ch8(net, zip(torch.as_tensor(X), torch.as_tensor(Y)), nn.CrossEntropyLoss(), theta)
+    names = ["dW_xh", "dW_hh", "db_h", "dW_hq", "db_q"]
+    return {"loss": l.item(), **{name: p.grad for name, p in zip(names, params)}, "state": H}
+'''
+DETACH = "        else:\n            for s in state:\n                s.detach_()\n"
+
+
+def test_a_d2l_training_loop_with_detach_is_correct_and_without_it_is_no_detach(zygote, alice, submit_code):
+    """The Why of issue 17: the very loop minibatch-detach is about, answered in the book's framework."""
+    assert DETACH in D2L_LOOP
+    report = submit_code("minibatch-detach", D2L_LOOP, alice).json
+    assert report["verdict"] == "correct", report["message"]
+    report = submit_code("minibatch-detach", D2L_LOOP.replace(DETACH, ""), alice).json
+    assert report["verdict"] != "correct"
+    assert [m["slug"] for m in report["misconceptions"]] == ["no-detach"], report["message"]
+
+
+def test_float32_tensors_meet_the_float32_precision_diagnosis(zygote, alice, submit_code):
+    source = CATALOG["tanh-rnn-bptt"].torch_solution.replace(
+        "    T, B, _ = X.shape\n",
+        "    W_xh, W_hh, b_h, W_hq, b_q, X, H0 = (a.float() for a in (W_xh, W_hh, b_h, W_hq, b_q, X, H0))\n"
+        "    T, B, _ = X.shape\n")
+    assert source != CATALOG["tanh-rnn-bptt"].torch_solution
+    report = submit_code("tanh-rnn-bptt", source, alice).json
+    assert report["verdict"] == "correct" and [m["slug"] for m in report["misconceptions"]] == ["float32-precision"]
+
+
+TENSORS = '''
+import torch
+def f(x):
+    t = torch.as_tensor(x)
+    return {"int": torch.arange(3), "bool": t > 1, "half": t.to(torch.bfloat16), "scalar": t.sum(),
+            "list": [t[0], t[1]], "grad": t.clone().requires_grad_() * 2, "complex": t * 1j}
+'''
+
+
+def test_tensor_results_become_plain_lists_in_the_job(zygote):
+    outcome = SandboxClient(zygote["socket"]).run(TENSORS, "f", [{"x": [1.0, 2.0]}], TEST_LIMITS)
+    value = outcome.results[0]["value"]
+    assert value["int"] == [0, 1, 2] and value["bool"] == [False, True] and value["half"] == [1.0, 2.0]
+    assert value["scalar"] == pytest.approx(3.0) and value["list"] == [1.0, 2.0] and value["grad"] == [2.0, 4.0]
+    assert value["complex"] is None
+
+
+def test_a_giant_tensor_result_is_refused_by_its_size(zygote):
+    source = "import torch\ndef f(x):\n    return {'a': torch.zeros(10**7)}\n"
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS)
+    assert outcome.status == "ok" and outcome.results[0] == {"ok": False, "error": "result-too-large", "lines": []}
+
+
+def test_the_zygote_preloads_torch_with_one_thread(zygote):
+    report = SandboxClient(zygote["socket"]).status()
+    assert report["torch"]["version"].startswith("2.13.0") and report["torch"]["threads"] == 1
+    assert report["torch"]["address_space_extra_bytes"] > 0
+    source = "import torch\ndef f(x):\n    return {'threads': torch.get_num_threads()}\n"
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS)
+    assert outcome.results[0]["value"] == {"threads": 1}
+
+
+@pytest.fixture
+def torchless_zygote(tmp_path):
+    """A strict zygote of a deployment without torch (--without-torch: as if it were not installed)."""
+    path = str(tmp_path / "torchless.sock")
+    process = subprocess.Popen([sys.executable, "-I", str(ZYGOTE), "--socket", path, "--without-torch"],
+                               env={}, stdout=subprocess.PIPE, text=True)
+    process.stdout.readline()
+    yield path
+    process.terminate()
+    process.wait(timeout=10)
+    process.stdout.close()
+
+
+def test_without_torch_a_torch_submission_is_told_so(app, alice, submit_code, torchless_zygote):
+    app.extensions["grader.context"].sandbox.socket_path = torchless_zygote
+    assert SandboxClient(torchless_zygote).status()["torch"] is None
+    exercise = CATALOG["tanh-rnn-bptt"]
+    report = submit_code(exercise.id, exercise.torch_solution, alice).json
+    assert report["verdict"] == "invalid"
+    assert "this deployment of the grader does not offer PyTorch" in report["message"]
+    assert submit_code(exercise.id, exercise.solution, alice).json["verdict"] == "correct"
+    report = submit_code(exercise.id, with_mistake(exercise, "no-recurrent-term"), alice).json
+    assert [m["slug"] for m in report["misconceptions"]] == ["no-recurrent-term"]
+
+
+ANSWERING = [name for name in ROUTES if name not in ("forward-mode", "caught", "guard-replaced")]
+
+
+@pytest.mark.parametrize("route", [ROUTES[name] for name in ANSWERING], ids=ANSWERING)
+def test_each_route_is_real_autograd_that_answers_where_allowed(zygote, route):
+    """The refusals above are not failures of the cheat: with autograd allowed, each one computes the
+    reference's gradients."""
+    exercise = CATALOG["tanh-rnn-bptt"]
+    instance = exercise.instance(0)
+    outcome = SandboxClient(zygote["socket"]).run(CHEAT.replace("ROUTE", route), "rnn_bptt", [instance.params],
+                                                  TEST_LIMITS, autograd=True)
+    value = outcome.results[0]["value"]
+    for name, expected in instance.answer.items():
+        assert np.asarray(value[name]) == pytest.approx(np.asarray(expected), rel=1e-9, abs=1e-12), name
