@@ -1,6 +1,7 @@
 """PyTorch in the sandbox (issue 17): autograd refused where the exercise asks for a derivation, by
 every route, and allowed where it is the subject; d2l's own training loop graded; tensors as results;
 a deployment without torch says so."""
+import os
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import pytest
 from grader.sandbox import SandboxClient
 from tests.conftest import TEST_LIMITS, ZYGOTE
 from tests.test_catalog import CATALOG, with_mistake
+from tests.test_sandbox import PROBE, run_attack  # noqa: F401 (run_attack is a fixture)
 
 CHEAT = '''
 import torch
@@ -233,3 +235,32 @@ def test_each_route_is_real_autograd_that_answers_where_allowed(zygote, route):
     value = outcome.results[0]["value"]
     for name, expected in instance.answer.items():
         assert np.asarray(value[name]) == pytest.approx(np.asarray(expected), rel=1e-9, abs=1e-12), name
+
+
+# ---- the attack suite's layers hold with torch loaded (the session zygote preloads it) ----------
+
+TORCH_ATTACKS = {
+    "read-host-file": "import torch\ntorch.from_file('/etc/passwd', size=16, dtype=torch.uint8)",
+    "map-a-host-file-for-writing": "import torch\n"
+                                   "torch.UntypedStorage.from_file('/tmp/bptt-torch-escape', shared=True, nbytes=64)",
+    "shared-memory": "import torch\nt = torch.ones(3).share_memory_()\nimport os\nos.fork()",
+    "memory-bomb": "import torch\nblocks = [torch.ones(2**27, dtype=torch.float64) for _ in range(16)]",
+    "thread-pool-bomb": "import torch\ntorch.set_num_threads(256)\nx = torch.ones(2000, 2000)\n"
+                        "for _ in range(50):\n    x = x @ x / 2000",
+    "cpu-hog": "import torch\nx = torch.ones(3000, 3000)\nwhile True:\n    x = x @ x / 3000",
+}
+
+
+@pytest.mark.parametrize("body", TORCH_ATTACKS.values(), ids=TORCH_ATTACKS.keys())
+def test_torch_attacks_are_contained(run_attack, body):
+    report, _ = run_attack(body)
+    assert report["verdict"] in ("error", "timeout"), report["message"]
+    assert not os.path.exists("/tmp/bptt-torch-escape")
+
+
+def test_a_job_with_torch_keeps_every_layer(zygote):
+    source = "import torch\n" + PROBE.replace("def probe(x):\n", "def probe(x):\n    torch.ones(3).sum()\n")
+    outcome = SandboxClient(zygote["socket"]).run(source, "probe", [{"x": 1}], TEST_LIMITS)
+    probe = outcome.results[0]["value"]
+    assert probe["uid"] >= 20000 and probe["pid"] == 1 and probe["seccomp"] == 2
+    assert probe["open_root"] == probe["socket"] == probe["fork"] == probe["setuid0"] == 1
