@@ -174,7 +174,7 @@ def f(x):
 
 
 def test_tensor_results_become_plain_lists_in_the_job(zygote):
-    outcome = SandboxClient(zygote["socket"]).run(TENSORS, "f", [{"x": [1.0, 2.0]}], TEST_LIMITS)
+    outcome = SandboxClient(zygote["socket"]).run(TENSORS, "f", [{"x": [1.0, 2.0]}], TEST_LIMITS, torch=True)
     value = outcome.results[0]["value"]
     assert value["int"] == [0, 1, 2] and value["bool"] == [False, True] and value["half"] == [1.0, 2.0]
     assert value["scalar"] == pytest.approx(3.0) and value["list"] == [1.0, 2.0] and value["grad"] == [2.0, 4.0]
@@ -183,8 +183,22 @@ def test_tensor_results_become_plain_lists_in_the_job(zygote):
 
 def test_a_giant_tensor_result_is_refused_by_its_size(zygote):
     source = "import torch\ndef f(x):\n    return {'a': torch.zeros(10**7)}\n"
-    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS)
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS, torch=True)
     assert outcome.status == "ok" and outcome.results[0] == {"ok": False, "error": "result-too-large", "lines": []}
+
+
+def test_a_torch_import_the_source_does_not_name_is_told_to_name_it(zygote, alice, submit_code):
+    source = "def rnn_bptt(**kw):\n    m = __import__('to' + 'rch')\n    return {}\n"
+    report = submit_code("tanh-rnn-bptt", source, alice).json
+    assert report["verdict"] == "invalid" and report["message"].startswith("Line 2 imports torch under another name")
+
+
+def test_numpy_jobs_fork_from_the_zygote_without_torch(zygote):
+    """Only jobs that name torch pay for forking a process that holds it (bench/torch_cost.py)."""
+    source = "import sys\ndef f(x):\n    return {'torch': int('torch' in sys.modules)}\n"
+    client = SandboxClient(zygote["socket"])
+    assert client.run(source, "f", [{"x": 1}], TEST_LIMITS).results[0]["value"] == {"torch": 0}
+    assert client.run(source, "f", [{"x": 1}], TEST_LIMITS, torch=True).results[0]["value"] == {"torch": 1}
 
 
 def test_the_zygote_preloads_torch_with_one_thread(zygote):
@@ -192,7 +206,7 @@ def test_the_zygote_preloads_torch_with_one_thread(zygote):
     assert report["torch"]["version"].startswith("2.13.0") and report["torch"]["threads"] == 1
     assert report["torch"]["address_space_extra_bytes"] > 0
     source = "import torch\ndef f(x):\n    return {'threads': torch.get_num_threads()}\n"
-    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS)
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS, torch=True)
     assert outcome.results[0]["value"] == {"threads": 1}
 
 
@@ -231,7 +245,7 @@ def test_each_route_is_real_autograd_that_answers_where_allowed(zygote, route):
     exercise = CATALOG["tanh-rnn-bptt"]
     instance = exercise.instance(0)
     outcome = SandboxClient(zygote["socket"]).run(CHEAT.replace("ROUTE", route), "rnn_bptt", [instance.params],
-                                                  TEST_LIMITS, autograd=True)
+                                                  TEST_LIMITS, autograd=True, torch=True)
     value = outcome.results[0]["value"]
     for name, expected in instance.answer.items():
         assert np.asarray(value[name]) == pytest.approx(np.asarray(expected), rel=1e-9, abs=1e-12), name
@@ -260,7 +274,7 @@ def test_torch_attacks_are_contained(run_attack, body):
 
 def test_a_job_with_torch_keeps_every_layer(zygote):
     source = "import torch\n" + PROBE.replace("def probe(x):\n", "def probe(x):\n    torch.ones(3).sum()\n")
-    outcome = SandboxClient(zygote["socket"]).run(source, "probe", [{"x": 1}], TEST_LIMITS)
+    outcome = SandboxClient(zygote["socket"]).run(source, "probe", [{"x": 1}], TEST_LIMITS, torch=True)
     probe = outcome.results[0]["value"]
     assert probe["uid"] >= 20000 and probe["pid"] == 1 and probe["seccomp"] == 2
     assert probe["open_root"] == probe["socket"] == probe["fork"] == probe["setuid0"] == 1

@@ -16,8 +16,18 @@ AUTODIFF = ("jax", "jaxlib", "autograd", "tensorflow", "mxnet")  # torch is offe
 AUTOGRAD_MESSAGE = ("{where} reaches torch's autograd (backward, torch.autograd, torch.func transforms or a "
                     "requires_grad gradient): this exercise asks you to derive the gradients yourself, so autograd "
                     "is not allowed here; torch tensors and operations are, and so are numpy and math.")
-TORCH_MESSAGE = ("{where} imports torch, and this deployment of the grader does not offer PyTorch; numpy and "
-                 "math are available (or ask the course's staff to run the grader with torch).")
+TORCH_MESSAGES = {
+    results.TORCH_UNAVAILABLE: "{where} imports torch, and this deployment of the grader does not offer PyTorch; "
+                               "numpy and math are available (or ask the course's staff to run the grader with torch).",
+    results.TORCH_UNNAMED: "{where} imports torch under another name: the grader runs code in PyTorch's sandbox when "
+                           "its source names torch (write import torch).",
+}
+
+
+def names_torch(source: str) -> bool:
+    """Whether the job runs where PyTorch is preloaded: its source names torch (a numpy job forks
+    faster from the zygote without it)."""
+    return "torch" in source
 LIMIT_MESSAGES = {
     "cpu-limit": "The code used more than its CPU time ({cpu_s} s).",
     "output-limit": "The code printed more than the 64 KiB of output allowed.",
@@ -111,9 +121,9 @@ def _grade_one(exercise, instance, entry, source) -> Report:
     if entry.error == results.TOO_MANY_FIELDS:
         return _invalid(exercise, "return value", f"{entry_point} returned more than {results.MAX_FIELDS} fields; "
                                                   f"the answer fields are {fields}.")
-    if entry.error in (results.AUTOGRAD_REFUSED, results.TORCH_UNAVAILABLE):
+    if entry.error in (results.AUTOGRAD_REFUSED, *TORCH_MESSAGES):
         where = f"Line {entry.lines[-1]}" if entry.lines else "Your code"  # the innermost line of the submission
-        template = AUTOGRAD_MESSAGE if entry.error == results.AUTOGRAD_REFUSED else TORCH_MESSAGE
+        template = TORCH_MESSAGES.get(entry.error, AUTOGRAD_MESSAGE)
         return _invalid(exercise, "source", template.format(where=where))
     if entry.error == results.TOO_LARGE:
         return Report(verdict=Verdict.ERROR, score=0.0, max_score=exercise.max_score, parts=(),

@@ -22,8 +22,8 @@ MAX_INTEGER = 2 ** 63
 KNOWN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
                              if isinstance(value, type) and issubclass(value, BaseException)) | {"LinAlgError"}
 TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT = "result-too-large", "too-many-fields", "not-a-dict"  # runner.py's markers
-AUTOGRAD_REFUSED, TORCH_UNAVAILABLE = "autograd-refused", "torch-unavailable"
-MARKERS = (TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT, AUTOGRAD_REFUSED, TORCH_UNAVAILABLE)
+AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED = "autograd-refused", "torch-unavailable", "torch-unnamed"
+MARKERS = (TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT, AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED)
 
 
 _PARSE_LOCK = threading.Lock()

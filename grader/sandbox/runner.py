@@ -22,7 +22,7 @@ READY = b"\x01"  # first byte on fd 3, written once every layer is in place (the
 MAX_FIELDS = 64  # a result with more fields is reported as such, not encoded
 # markers the app turns into its own messages (see grader/grading/results.py)
 TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT = "result-too-large", "too-many-fields", "not-a-dict"
-AUTOGRAD_REFUSED, TORCH_UNAVAILABLE = "autograd-refused", "torch-unavailable"
+AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED = "autograd-refused", "torch-unavailable", "torch-unnamed"
 
 
 def run_job(request, limits, uid, out_fd, result_fd, program, layers, mode, root):
@@ -39,7 +39,9 @@ def run_job(request, limits, uid, out_fd, result_fd, program, layers, mode, root
     except BaseException as exc:  # the app checked the syntax; anything else still becomes a report
         code = exc
     budget = [int(limits["result_bytes"]) // 8]  # numbers the whole result may hold (8 bytes each, at least)
-    results = [_run_instance(code, request["entry_point"], inputs, budget, guard) for inputs in request["instances"]]
+    unloaded = TORCH_UNNAMED if request.get("torch_offered") else TORCH_UNAVAILABLE  # if it imports torch
+    results = [_run_instance(code, request["entry_point"], inputs, budget, guard, unloaded)
+               for inputs in request["instances"]]
     try:
         payload = json.dumps(results, allow_nan=True).encode()
     except (TypeError, ValueError, RecursionError):
@@ -75,7 +77,7 @@ def _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode, root):
         jail.load_seccomp(program)
 
 
-def _run_instance(code, entry_point, inputs, budget, guard):
+def _run_instance(code, entry_point, inputs, budget, guard, unloaded):
     """Call the entry point on one instance; return its values, or the error's class and lines."""
     try:
         if isinstance(code, BaseException):
@@ -98,7 +100,7 @@ def _run_instance(code, entry_point, inputs, budget, guard):
         if guard is not None and guard.tripped():
             return {"ok": False, "error": AUTOGRAD_REFUSED, "lines": lines}
         if torchjob.is_torch_import_error(exc):
-            return {"ok": False, "error": TORCH_UNAVAILABLE, "lines": lines}
+            return {"ok": False, "error": unloaded, "lines": lines}
         return {"ok": False, "error": type(exc).__name__[:64], "lines": lines}
 
 

@@ -38,12 +38,10 @@ class AutogradRefused(RuntimeError):
     """Raised by every refused entry point (the learner's code may catch it: the job counts it anyway)."""
 
 
-def preload(enabled: bool = True) -> dict | None:
+def preload() -> dict | None:
     """Import torch (one intra-op and one inter-op thread), touch what jobs use and find every alias
     of the entry points a derivation job refuses. Returns what the status report shows, or None."""
     global TORCH
-    if not enabled:
-        return None
     before = _address_space()
     try:
         import importlib
@@ -142,7 +140,7 @@ def guard(autograd: bool):
 
 
 def is_torch_import_error(exc: BaseException) -> bool:
-    """The job imported torch, and this deployment does not offer it."""
+    """The job imported torch, and it was not loaded (not offered, or the source does not name it)."""
     return TORCH is None and isinstance(exc, ImportError) and (exc.name or "").split(".")[0] == "torch"
 
 

@@ -68,9 +68,10 @@ def _read_exactly(conn, n):
 class Layers:
     """Which layers this machine gives the jobs, probed once at start-up."""
 
-    def __init__(self, mode, root, disabled=(), torch=None):
+    def __init__(self, mode, root, disabled=()):
         self.mode = mode
-        self.torch = torch  # what torchjob.preload reported, None without torch
+        self.torch = None  # what torchjob.preload reported in the torch zygote, None without torch
+        self.torch_socket = None  # where this zygote sends the jobs that name torch (see spawn_torch_zygote)
         self.status = {
             "root": os.geteuid() == 0,
             "landlock_abi": jail.landlock_abi(),
@@ -129,8 +130,12 @@ def supervise(conn, slot, layers, program, defaults, root):
     if not report["ready"]:
         send_message(conn, {"status": "unavailable", "missing": report["missing"]})
         return
+    if request.get("torch") and layers.torch_socket:  # forked from the torch zygote, not from this one
+        send_message(conn, _relay(layers.torch_socket, request, float(defaults["wall_s"])))
+        return
+    request["torch_offered"] = layers.torch is not None  # what a job that imports torch unloaded is told
     limits = {**defaults, **request.get("limits", {})}
-    if layers.torch:  # the learner's memory budget is the configured one: torch's own mappings come on top
+    if torchjob.TORCH is not None:  # the learner's memory budget is the configured one: torch's own mappings on top
         limits["memory_bytes"] = int(limits["memory_bytes"]) + layers.torch["address_space_extra_bytes"]
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -149,6 +154,15 @@ def supervise(conn, slot, layers, program, defaults, root):
     send_message(conn, outcome)
     print(json.dumps({"event": "job", "request_id": request.get("request_id"), "slot": slot,
                       "status": outcome["status"], "elapsed_ms": outcome["elapsed_ms"]}), file=sys.stderr, flush=True)
+
+
+def _relay(path, request, wall_s):
+    """One request to the torch zygote, its reply as it is (the app validates the result anyway)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as inner:
+        inner.settimeout(float(request.get("limits", {}).get("wall_s", wall_s)) + 30)
+        inner.connect(path)
+        send_message(inner, request)
+        return read_message(inner, cap=REQUEST_CAP)
 
 
 def _collect(pid, out_r, res_r, limits, started):
@@ -195,19 +209,50 @@ def _kill(pid):
         pass
 
 
-def serve(path, slots, layers, program, defaults, group, root):
+def listen(path, mode, group=None):
     if os.path.exists(path):
         os.unlink(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
-    os.chmod(path, 0o660)
+    os.chmod(path, mode)
     if group is not None:
         os.chown(path, 0, group)
     server.listen(64)
+    return server
+
+
+def spawn_torch_zygote(path, slots, layers, program, defaults, root):
+    """A second zygote, forked from this one once its layers are probed, that preloads torch and
+    serves the jobs that name torch (relayed by this zygote's supervisors; its socket is root's
+    only). Numpy jobs keep forking from this small zygote: a process holding torch's 200 MB of
+    anonymous memory takes about 15 ms more to fork and reap (bench/torch_cost.py). Returns its
+    pid, or None when torch is not installed."""
+    server = listen(path, 0o600)
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:  # whatever ends it (SIGTERM's SystemExit included), it never returns into main()
+            os.close(ready_r)
+            jail.LIBC.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG: it ends with this zygote
+            layers.torch = torchjob.preload()
+            os.write(ready_w, json.dumps(layers.torch).encode())
+            os.close(ready_w)
+            if layers.torch is not None:
+                serve(server, slots, layers, program, defaults, root)
+        finally:
+            os._exit(0)
+    os.close(ready_w)
+    server.close()
+    with os.fdopen(ready_r) as ready:
+        layers.torch = json.loads(ready.read() or "null")
+    layers.torch_socket = path if layers.torch is not None else None
+    return pid if layers.torch is not None else None
+
+
+def serve(server, slots, layers, program, defaults, root):
     busy = {}  # supervisor pid -> slot
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     gc.freeze()  # forked children must not finalise the zygote's objects (stale fds)
-    print(json.dumps({"event": "zygote-ready", "socket": path, **layers.report()}), flush=True)
     while True:
         while True:
             try:
@@ -256,17 +301,23 @@ def main():
     np.linalg.solve(np.eye(3), np.ones(3))  # touch the BLAS once so no job pays for its set-up
     np.random.default_rng(0).random(3)  # and the random module's lazy parts
     np.random.default_rng().random(3)
-    torch = torchjob.preload(enabled=not args.without_torch)
     defaults = {"wall_s": args.wall_s, "cpu_s": args.cpu_s, "memory_bytes": args.memory_mb << 20,
                 "processes": 32, "file_bytes": 1 << 20, "open_files": 64, "output_bytes": 64 << 10,
                 "result_bytes": 4 << 20}
     socket_path = os.path.abspath(args.socket)
     os.chdir("/")  # no job starts in the grader's folder
     root = tempfile.mkdtemp(prefix="bptt-jail-root-")  # stays empty: each job mounts its own tmpfs on it
-    layers = Layers(args.mode, root, args.disable, torch)
+    layers = Layers(args.mode, root, args.disable)
+    program, torch_zygote = jail.seccomp_program(), None
     try:
-        serve(socket_path, args.slots, layers, jail.seccomp_program(), defaults, args.group, root)
+        if not args.without_torch:
+            torch_zygote = spawn_torch_zygote(socket_path + ".torch", args.slots, layers, program, defaults, root)
+        server = listen(socket_path, 0o660, args.group)
+        print(json.dumps({"event": "zygote-ready", "socket": socket_path, **layers.report()}), flush=True)
+        serve(server, args.slots, layers, program, defaults, root)
     finally:
+        if torch_zygote is not None:
+            os.kill(torch_zygote, signal.SIGTERM)
         os.rmdir(root)
 
 
