@@ -70,9 +70,9 @@ def _warm(torch) -> None:
         H.detach_().tolist()
         W.grad.numpy()
     torch.linalg.eigvals(torch.eye(2))
-    x = torch.ones(3, dtype=torch.float64)  # torch.func's first transform imports much of torch lazily
-    torch.func.grad(lambda t: (t * t).sum())(x)
-    torch.func.jvp(lambda t: t * t, (x,), (x,))
+    # Not warmed: torch.func's transforms, whose first call imports torch._dynamo and sympy (+75 MB
+    # resident, slower forks; bench/torch_cost.py). Derivation jobs refuse them before that import;
+    # where autograd is allowed they fail as unavailable (the book's way there is backward()).
 
 
 def _address_space() -> int:
