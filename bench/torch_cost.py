@@ -30,7 +30,8 @@ from grader.config import DefaultConfig  # noqa: E402
 from grader.sandbox import ZYGOTE, SandboxClient  # noqa: E402
 
 LIMITS = {"wall_s": 5.0, "cpu_s": 3, "memory_bytes": 1 << 30}
-MAXRSS = "import resource\n{imports}\ndef f(x):\n    return {{'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}\n"
+MAXRSS = ("import resource\n{imports}\ndef f(x):\n"
+          "    return {{'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}\n")
 
 
 def start_zygote(workdir, name, *flags):
@@ -105,7 +106,8 @@ def report(zygotes, series, runs):
         mem = memory_of(pid)
         probe = MAXRSS.format(imports="import torch" if named else "import numpy")
         maxrss = client.run(probe, "f", [{"x": 1}], LIMITS, torch=named).results[0]["value"]["maxrss_kb"] / 1024
-        print(f"{label:<34}{started:>9.2f}{mem['VmRSS']:>10.0f}{mem['Pss']:>10.0f}{mem['VmSize']:>12.0f}{maxrss:>16.0f}")
+        print(f"{label:<34}{started:>9.2f}{mem['VmRSS']:>10.0f}{mem['Pss']:>10.0f}{mem['VmSize']:>12.0f}"
+              f"{maxrss:>16.0f}")
     samples = {name: [] for name in series}
     for _ in range(3):  # warm-up
         for name, (key, source, entry, instances, autograd) in series.items():

@@ -1,5 +1,7 @@
-"""The sandbox zygote: started apart from the app with a clean environment, it preloads numpy (and
-PyTorch when installed, one thread, see torchjob.py), builds the seccomp filter, freezes the heap and forks one supervisor per request.
+"""The sandbox zygote: started apart from the app with a clean environment, it preloads numpy,
+builds the seccomp filter, freezes the heap and forks one supervisor per request; when PyTorch is
+installed it also forks a torch zygote that preloads it and serves the jobs that name torch
+(spawn_torch_zygote, torchjob.py).
 
 Run by path (python -I grader/sandbox/zygote.py --socket PATH); it never imports the grader and
 holds no secret, reference or hidden instance. Per request the supervisor reads the job, enters a
@@ -35,6 +37,7 @@ import linecache, traceback  # noqa: E401,E402,F401
 
 import jail  # noqa: E402
 import runner  # noqa: E402
+from layers import Layers  # noqa: E402
 import torchjob  # noqa: E402
 
 REQUEST_CAP = 16 << 20
@@ -65,60 +68,6 @@ def _read_exactly(conn, n):
     return b"".join(chunks)
 
 
-class Layers:
-    """Which layers this machine gives the jobs, probed once at start-up."""
-
-    def __init__(self, mode, root, disabled=()):
-        self.mode = mode
-        self.torch = None  # what torchjob.preload reported in the torch zygote, None without torch
-        self.torch_socket = None  # where this zygote sends the jobs that name torch (see spawn_torch_zygote)
-        self.status = {
-            "root": os.geteuid() == 0,
-            "landlock_abi": jail.landlock_abi(),
-            "seccomp": os.uname().machine == "x86_64",
-            "net_namespace": False,
-            "pid_namespace": False,
-            "mount_namespace": False,  # an empty tmpfs as the job's root: no host path resolves
-            "ipc_namespace": False,  # SysV IPC private to the job, gone with it
-        }
-        if self.status["root"]:
-            try:
-                jail.unshare(jail.CLONE_NEWNET)  # once for the zygote: no job ever has a network
-                self.status["net_namespace"] = True
-            except jail.JailError as exc:
-                self.status["net_namespace_error"] = str(exc)
-            self.status["pid_namespace"] = _probe(lambda: jail.unshare(jail.CLONE_NEWPID))
-            self.status["mount_namespace"] = self.status["ipc_namespace"] = _probe(lambda: jail.enter_empty_root(root))
-        for layer in disabled:  # an operator's (or a test's) explicit choice, reported as missing
-            self.status[layer] = 0 if layer == "landlock_abi" else False
-
-    def missing(self):
-        required = {"root": "per-slot uids need root", "net_namespace": "no network namespace",
-                    "pid_namespace": "no PID namespace", "mount_namespace": "no mount namespace (empty root)",
-                    "ipc_namespace": "no IPC namespace", "seccomp": "seccomp filter is x86_64 only"}
-        missing = [text for key, text in required.items() if not self.status[key]]
-        if self.status["landlock_abi"] < 4:
-            missing.append(f"Landlock ABI {self.status['landlock_abi']} < 4")
-        return missing
-
-    def report(self):
-        missing = self.missing()
-        ready = not missing or self.mode == "weak"
-        return {"ready": ready, "mode": self.mode, "layers": self.status, "missing": missing, "torch": self.torch}
-
-
-def _probe(install):
-    """Whether a layer installs, tried in a throw-away child."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            install()
-            os._exit(0)
-        except (jail.JailError, OSError):
-            os._exit(1)
-    return os.waitpid(pid, 0)[1] == 0
-
-
 def supervise(conn, slot, layers, program, defaults, root):
     """Per request: read it, run the job in a fresh PID namespace, send back what it produced."""
     conn.settimeout(10)
@@ -135,7 +84,7 @@ def supervise(conn, slot, layers, program, defaults, root):
         return
     request["torch_offered"] = layers.torch is not None  # what a job that imports torch unloaded is told
     limits = {**defaults, **request.get("limits", {})}
-    if torchjob.TORCH is not None:  # the learner's memory budget is the configured one: torch's own mappings on top
+    if torchjob.TORCH is not None:  # the learner's budget is the configured one; torch's own mappings come on top
         limits["memory_bytes"] = int(limits["memory_bytes"]) + layers.torch["address_space_extra_bytes"]
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
