@@ -201,10 +201,11 @@ def test_numpy_jobs_fork_from_the_zygote_without_torch(zygote):
     assert client.run(source, "f", [{"x": 1}], TEST_LIMITS, torch=True).results[0]["value"] == {"torch": 1}
 
 
-def test_the_zygote_preloads_torch_with_one_thread(zygote):
+def test_the_zygote_preloads_torch_with_one_thread(zygote, client):
     report = SandboxClient(zygote["socket"]).status()
     assert report["torch"]["version"].startswith("2.13.0") and report["torch"]["threads"] == 1
     assert report["torch"]["address_space_extra_bytes"] > 0
+    assert client.get("/api/v1/health").json["checks"]["sandbox"]["torch"] == report["torch"]
     source = "import torch\ndef f(x):\n    return {'threads': torch.get_num_threads()}\n"
     outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": 1}], TEST_LIMITS, torch=True)
     assert outcome.results[0]["value"] == {"threads": 1}
