@@ -58,6 +58,8 @@ ROUTES = {  # each would compute the reference's gradients if autograd answered
               "    grads = [torch.zeros_like(p) for p in params]",
     "guard-replaced": "torch.Tensor.backward = lambda self: None\n    loss.backward()\n"
                       "    grads = [torch.zeros_like(p) for p in params]",
+    "graph-walk": "grads = [loss.grad_fn(torch.ones(()))]",
+    "gradient-edge": "import torch.autograd.graph as G\n    grads = [G.get_gradient_edge(loss).node(torch.ones(()))]",
     "torchscript": "unit = torch.jit.CompilationUnit('def g(l: torch.Tensor, p: List[torch.Tensor]):\\n"
                    "    return torch.autograd.grad([l], p)\\n')\n    grads = unit.g(loss, params)",
 }
@@ -236,9 +238,10 @@ def test_without_torch_a_torch_submission_is_told_so(app, alice, submit_code, to
     assert [m["slug"] for m in report["misconceptions"]] == ["no-recurrent-term"]
 
 
-# torch.func's transforms are not preloaded (torchjob._warm says why): they are refused before use
+# torch.func's transforms are not preloaded (torchjob._warm says why): they are refused before use; a
+# graph node called by hand computes one step of the backward pass, not the whole answer
 ANSWERING = [name for name in ROUTES if name not in ("forward-mode", "caught", "guard-replaced", "torch-func",
-                                                     "importlib-func")]
+                                                     "importlib-func", "graph-walk", "gradient-edge")]
 
 
 @pytest.mark.parametrize("route", [ROUTES[name] for name in ANSWERING], ids=ANSWERING)
@@ -281,3 +284,11 @@ def test_a_job_with_torch_keeps_every_layer(zygote):
     probe = outcome.results[0]["value"]
     assert probe["uid"] >= 20000 and probe["pid"] == 1 and probe["seccomp"] == 2
     assert probe["open_root"] == probe["socket"] == probe["fork"] == probe["setuid0"] == 1
+
+
+def test_a_graph_recorded_but_not_used_is_not_autograd(zygote):
+    """nn modules record a graph; printing a tensor reads its grad_fn: neither computes a gradient."""
+    source = ("import torch\ndef f(x):\n    layer = torch.nn.Linear(2, 2).double()\n    y = layer(torch.as_tensor(x, dtype=torch.float64))\n"
+              "    print(y, repr(y.grad_fn))\n    return {'a': y * 0, 'graph': int(y.grad_fn is not None)}\n")
+    outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": [1.0, 2.0]}], TEST_LIMITS, torch=True)
+    assert outcome.results[0] == {"ok": True, "value": {"a": [0.0, 0.0], "graph": 1}}

@@ -7,8 +7,10 @@ run_backward in its C type's own dictionary (every route to reverse mode, thread
 included, ends there), the entry points of forward mode, functorch's transforms and TorchScript (whose
 compiled grad calls the engine from C++) wherever a loaded module holds them. Each refusal is counted
 in the job, and after the entry point returns the grader also checks that every guard is still in
-place, so catching the exception or putting a guard back does not pass. What no in-process rule
-stops is a job that writes its own memory (ctypes); the jail, not this rule, is the security boundary.
+place, so catching the exception or putting a guard back does not pass. A tensor's grad_fn is a node
+that refuses to be called or walked (each node of the graph computes one step of the backward pass).
+What no in-process rule stops is a job that writes its own memory (ctypes); the jail, not this rule,
+is the security boundary.
 """
 import ctypes
 import gc
@@ -27,6 +29,7 @@ C_ENTRY_POINTS = ("_enter_dual_level", "_jit_script_compile", "_jit_script_compi
 PY_ENTRY_POINTS = {"torch.autograd": ("backward", "grad"),
                    "torch.autograd.functional": ("vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"),
                    "torch.autograd.forward_ad": ("make_dual", "dual_level", "enter_dual_level"),
+                   "torch.autograd.graph": ("get_gradient_edge",),
                    "torch.func": ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"),
                    "torch._C._functorch": ("_grad_increment_nesting", "_jvp_increment_nesting"),
                    "torch.jit": ("script", "CompilationUnit")}
@@ -98,12 +101,34 @@ def _aliases(torch) -> list:
     return found
 
 
+class RefusedNode:
+    """What a tensor's grad_fn is in a job that refuses autograd: printing shows it, but calling it or
+    walking the graph from it (each node computes a step of the backward pass) is refused."""
+
+    __slots__ = ("_hits",)
+
+    def __init__(self, hits):
+        object.__setattr__(self, "_hits", hits)
+
+    def __getattr__(self, name):
+        self._refuse()
+
+    def __call__(self, *args, **kwargs):
+        self._refuse()
+
+    def _refuse(self):
+        object.__getattribute__(self, "_hits")[0] += 1
+        raise AutogradRefused("autograd is not allowed in this exercise")
+
+
 class Guard:
     """The refusal installed in one job, and the check after each entry point returns."""
 
     def __init__(self, torch):
         self.hits = [0]
         self.engine = type(torch.autograd.Variable._execution_engine)
+        self.tensor = torch._C.TensorBase  # its grad_fn hands out graph nodes, which compute gradients when called
+        self.node = self._node_property()
         self.stub = self._stub()
         self.places = [(holder, name) for holder, name, _ in ALIASES]
         self.places += [(getattr(torch._C, cls), name) for cls, names in PYBIND_METHODS.items() for name in names]
@@ -111,6 +136,8 @@ class Guard:
             setattr(holder, name, self.stub)
         self._engine_dict()["run_backward"] = self.stub
         ctypes.pythonapi.PyType_Modified(ctypes.py_object(self.engine))
+        self._tensor_dict().update(grad_fn=self.node, _grad_fn=self.node)
+        ctypes.pythonapi.PyType_Modified(ctypes.py_object(self.tensor))
         import _imp  # a fresh copy of torch._C (_imp.create_dynamic) would hold the originals
         self.places += [(_imp, "create_dynamic"), (_imp, "create_builtin")]
         _imp.create_dynamic = _imp.create_builtin = self.stub
@@ -123,15 +150,24 @@ class Guard:
             raise AutogradRefused("autograd is not allowed in this exercise")
         return autograd_refused
 
+    def _node_property(self):
+        hits, requires_grad, is_leaf = self.hits, self.tensor.requires_grad.__get__, self.tensor.is_leaf.__get__
+        return property(lambda tensor: RefusedNode(hits) if requires_grad(tensor) and not is_leaf(tensor) else None)
+
     def _engine_dict(self) -> dict:
         return gc.get_referents(self.engine.__dict__)[0]
+
+    def _tensor_dict(self) -> dict:
+        return gc.get_referents(self.tensor.__dict__)[0]
 
     def tripped(self) -> bool:
         """An entry point was reached, or a guard is no longer in place."""
         if self.hits[0]:
             return True
         intact = all(getattr(holder, name, None) is self.stub for holder, name in self.places)
-        return not intact or self._engine_dict().get("run_backward") is not self.stub
+        nodes = self._tensor_dict()
+        return not intact or self._engine_dict().get("run_backward") is not self.stub \
+            or nodes.get("grad_fn") is not self.node or nodes.get("_grad_fn") is not self.node
 
 
 def guard(autograd: bool):
