@@ -288,7 +288,18 @@ def test_a_job_with_torch_keeps_every_layer(zygote):
 
 def test_a_graph_recorded_but_not_used_is_not_autograd(zygote):
     """nn modules record a graph; printing a tensor reads its grad_fn: neither computes a gradient."""
-    source = ("import torch\ndef f(x):\n    layer = torch.nn.Linear(2, 2).double()\n    y = layer(torch.as_tensor(x, dtype=torch.float64))\n"
-              "    print(y, repr(y.grad_fn))\n    return {'a': y * 0, 'graph': int(y.grad_fn is not None)}\n")
+    source = ("import torch\ndef f(x):\n    layer = torch.nn.Linear(2, 2).double()\n"
+              "    y = layer(torch.as_tensor(x, dtype=torch.float64))\n    print(y, repr(y.grad_fn))\n"
+              "    return {'a': y * 0, 'graph': int(y.grad_fn is not None)}\n")
     outcome = SandboxClient(zygote["socket"]).run(source, "f", [{"x": [1.0, 2.0]}], TEST_LIMITS, torch=True)
     assert outcome.results[0] == {"ok": True, "value": {"a": [0.0, 0.0], "graph": 1}}
+
+
+def test_printing_tensors_works_and_an_optimizer_is_a_clear_verdict(zygote, alice, submit_code):
+    solution = CATALOG["minibatch-detach"].torch_solution
+    printing = solution.replace("    l.backward()", "    print(l, state)\n    l.backward()")
+    assert submit_code("minibatch-detach", printing, alice).json["verdict"] == "correct"
+    optimizer = solution.replace("    l.backward()",
+                                 "    torch.optim.SGD(net.params, lr=0.0).zero_grad()\n    l.backward()")
+    report = submit_code("minibatch-detach", optimizer, alice).json
+    assert report["verdict"] == "invalid" and "a part of PyTorch the sandbox does not preload" in report["message"]

@@ -21,6 +21,9 @@ TORCH_MESSAGES = {
                                "numpy and math are available (or ask the course's staff to run the grader with torch).",
     results.TORCH_UNNAMED: "{where} imports torch under another name: the grader runs code in PyTorch's sandbox when "
                            "its source names torch (write import torch).",
+    results.TORCH_PART: "{where} uses a part of PyTorch the sandbox does not preload (torch.optim's optimizers, "
+                        "torch.func's transforms, torch.compile: they load torch._dynamo); tensors, operations, "
+                        "torch.nn and, where allowed, backward() are available.",
 }
 
 

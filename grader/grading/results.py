@@ -23,7 +23,8 @@ KNOWN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
                              if isinstance(value, type) and issubclass(value, BaseException)) | {"LinAlgError"}
 TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT = "result-too-large", "too-many-fields", "not-a-dict"  # runner.py's markers
 AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED = "autograd-refused", "torch-unavailable", "torch-unnamed"
-MARKERS = (TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT, AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED)
+TORCH_PART = "torch-part-unavailable"
+MARKERS = (TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT, AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED, TORCH_PART)
 
 
 _PARSE_LOCK = threading.Lock()

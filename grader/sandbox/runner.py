@@ -23,6 +23,7 @@ MAX_FIELDS = 64  # a result with more fields is reported as such, not encoded
 # markers the app turns into its own messages (see grader/grading/results.py)
 TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT = "result-too-large", "too-many-fields", "not-a-dict"
 AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED = "autograd-refused", "torch-unavailable", "torch-unnamed"
+TORCH_PART = "torch-part-unavailable"
 
 
 def run_job(request, limits, uid, out_fd, result_fd, program, layers, mode, root):
@@ -101,6 +102,8 @@ def _run_instance(code, entry_point, inputs, budget, guard, unloaded):
             return {"ok": False, "error": AUTOGRAD_REFUSED, "lines": lines}
         if torchjob.is_torch_import_error(exc):
             return {"ok": False, "error": unloaded, "lines": lines}
+        if torchjob.is_unpreloaded_part(exc):
+            return {"ok": False, "error": TORCH_PART, "lines": lines}
         return {"ok": False, "error": type(exc).__name__[:64], "lines": lines}
 
 

@@ -70,12 +70,14 @@ def _warm(torch) -> None:
         loss = torch.nn.functional.cross_entropy(H, torch.tensor([0, 1]))
         loss.backward()
         torch.nn.utils.clip_grad_norm_([W], 1.0)
+        repr(H), str(W.grad)  # printing a tensor imports a module of torch._subclasses the first time
         H.detach_().tolist()
         W.grad.numpy()
     torch.linalg.eigvals(torch.eye(2))
-    # Not warmed: torch.func's transforms, whose first call imports torch._dynamo and sympy (+75 MB
-    # resident, slower forks; bench/torch_cost.py). Derivation jobs refuse them before that import;
-    # where autograd is allowed they fail as unavailable (the book's way there is backward()).
+    # Not warmed: torch.func's transforms and torch.optim's optimizers, whose first use imports
+    # torch._dynamo and sympy (+75 MB resident and slower forks for every torch job; bench/torch_cost.py).
+    # Derivation jobs refuse the transforms before that import; elsewhere they, and an optimizer, are
+    # reported as a part of torch the sandbox does not offer (the exercises need neither).
 
 
 def _address_space() -> int:
@@ -173,6 +175,12 @@ class Guard:
 def guard(autograd: bool):
     """A Guard for a job that refuses autograd, None when torch is absent or autograd is allowed."""
     return None if TORCH is None or autograd else Guard(TORCH)
+
+
+def is_unpreloaded_part(exc: BaseException) -> bool:
+    """torch is loaded, and the job reached a part of it (or of sympy) that is not preloaded."""
+    return TORCH is not None and isinstance(exc, ImportError) and \
+        (exc.name or "").split(".")[0] in ("torch", "sympy", "functorch")
 
 
 def is_torch_import_error(exc: BaseException) -> bool:
