@@ -303,3 +303,15 @@ def test_printing_tensors_works_and_an_optimizer_is_a_clear_verdict(zygote, alic
                                  "    torch.optim.SGD(net.params, lr=0.0).zero_grad()\n    l.backward()")
     report = submit_code("minibatch-detach", optimizer, alice).json
     assert report["verdict"] == "invalid" and "a part of PyTorch the sandbox does not preload" in report["message"]
+
+
+@pytest.mark.parametrize("exercise_id, rule", [("minibatch-detach", "allowed"), ("gradient-clipping", "allowed"),
+                                               ("tanh-rnn-bptt", "refused"), ("linear-bptt", "refused")])
+def test_the_api_and_the_page_offer_both_starters_and_the_rule(client, exercise_id, rule):
+    body = client.get(f"/api/v1/exercises/{exercise_id}").json
+    exercise = CATALOG[exercise_id]
+    assert body["rules"]["autograd"] == rule == exercise.info["autograd"] and body["rules"]["summary"]
+    assert body["starter"] == body["starters"]["numpy"] == exercise.starter
+    assert body["starters"]["torch"] == exercise.starters["torch"] and "import torch" in body["starters"]["torch"]
+    page = client.get(f"/exercises/{exercise_id}").get_data(as_text=True)
+    assert f'data-autograd="{rule}"' in page and 'id="torch-starter"' in page

@@ -25,12 +25,6 @@ TORCH_MESSAGES = {
                         "torch.func's transforms, torch.compile: they load torch._dynamo); tensors, operations, "
                         "torch.nn and, where allowed, backward() are available.",
 }
-
-
-def names_torch(source: str) -> bool:
-    """Whether the job runs where PyTorch is preloaded: its source names torch (a numpy job forks
-    faster from the zygote without it)."""
-    return "torch" in source
 LIMIT_MESSAGES = {
     "cpu-limit": "The code used more than its CPU time ({cpu_s} s).",
     "output-limit": "The code printed more than the 64 KiB of output allowed.",
@@ -39,6 +33,12 @@ LIMIT_MESSAGES = {
     "malformed-result": "The code's process wrote a result the grader cannot read (not the document its harness "
                         "writes): return your answer from {entry_point}(...) and write nothing to file descriptor 3.",
 }
+
+
+def names_torch(source: str) -> bool:
+    """Whether the job runs where PyTorch is preloaded: its source names torch (a numpy job forks
+    faster from the zygote without it)."""
+    return "torch" in source
 
 
 def static_report(exercise: Exercise, source: str) -> Report | None:
@@ -62,7 +62,7 @@ def static_report(exercise: Exercise, source: str) -> Report | None:
             if name.split(".")[0] in AUTODIFF:
                 return _invalid(exercise, "source", f"Line {node.lineno} imports {name}: autodiff libraries other "
                                 f"than PyTorch are not offered (and this exercise says where torch's autograd is "
-                                f"allowed); numpy, math and torch are available.")
+                                f"allowed); numpy and math are available, and torch where the deployment offers it.")
     return None
 
 
