@@ -14,6 +14,8 @@ from grader.sandbox import SandboxClient
 from tests.conftest import TEST_LIMITS, ZYGOTE, ZYGOTE_DIR
 from tests.test_catalog import CATALOG
 
+pytestmark = pytest.mark.usefixtures("either_zygote")  # every test from both zygotes (torch loaded)
+
 EXERCISE = CATALOG["tanh-rnn-bptt"]
 APP_MARKER = "app-only-marker-" + os.urandom(8).hex()  # lives in this (the app's) process only
 
