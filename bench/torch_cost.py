@@ -7,8 +7,9 @@ service sends for a code submission (2 regular + 3 edge instances), timed at the
 interleaved so that machine load hits every series alike: the numpy solution in the deployment
 without torch (today's job) and with torch (it still forks from the small zygote), and the PyTorch
 twin (relayed to the torch zygote; autograd refused on tanh-rnn-bptt, so the guard's cost is
-included; allowed on minibatch-detach, d2l's loop with backward). Also: each zygote's memory, and a
-job's peak resident set (ru_maxrss, shared pages included) with and without torch.
+included; allowed on minibatch-detach, d2l's loop with backward), and an empty job in each zygote
+(the fixed cost: forks, jail, relay). Also: each zygote's memory, and a job's peak resident set
+(ru_maxrss, shared pages included) with and without torch.
 
 Usage: python bench/torch_cost.py [--runs 60]
 """
@@ -62,7 +63,9 @@ def memory_of(pid):
 
 def job_series(catalog):
     """name -> (zygote key, source, entry point, instances, autograd)"""
-    series = {}
+    empty = "def f(x):\n    return {'a': 1.0}\n"  # the fixed cost of a job: forks, jail, relay
+    series = {"empty job, numpy zygote": ("torch", empty, "f", [{"x": 1}], False),
+              "empty job, torch zygote": ("torch", "# torch\n" + empty, "f", [{"x": 1}], False)}
     for exercise_id in ("tanh-rnn-bptt", "minibatch-detach"):
         exercise = catalog[exercise_id]
         instances = [exercise.instance(seed).params for seed in (1, 2)] + \
