@@ -59,12 +59,25 @@ class ExerciseSummarySchema(Schema):
     max_score = fields.Float()
 
 
+class StartersSchema(Schema):
+    numpy = fields.String(required=True, metadata={"description": "the same text as `starter`"})
+    torch = fields.String(metadata={"description": "the PyTorch starter; absent when the exercise has none"})
+
+
+class RulesSchema(Schema):
+    autograd = fields.String(validate=validate.OneOf(["refused", "allowed"]), metadata={
+        "description": "refused: a code submission that reaches torch's autograd is graded invalid"})
+    summary = fields.String(metadata={"description": "the rule in one sentence, as the exercise page shows it"})
+
+
 class ExerciseDetailSchema(ExerciseSummarySchema):
     convention = fields.String(attribute="info.convention")
     statement = fields.String(metadata={"description": "Markdown with LaTeX"})
     answer_fields = fields.List(fields.Nested(AnswerFieldSchema), attribute="parts")
     entry_point = fields.String(attribute="info.entry_point")
-    starter = fields.String()
+    starter = fields.String(metadata={"description": "the numpy starter (kept for compatibility; see starters)"})
+    starters = fields.Nested(StartersSchema, metadata={"description": "the starter per framework"})
+    rules = fields.Nested(RulesSchema, metadata={"description": "what code submissions may use"})
     misconceptions = fields.Method("_misconceptions")
     references = fields.List(fields.String(), attribute="info.references")
 

@@ -300,7 +300,8 @@ def grade_code(ctx: Context, exercise: Exercise, source: str, seeds: list[int], 
     try:
         with metrics.timed_grading(exercise.id, "code"):
             outcome = ctx.sandbox.run(source, exercise.info["entry_point"],
-                                      [i.params for i in regular + edges + probes], limits, request_id=request_id)
+                                      [i.params for i in regular + edges + probes], limits, request_id=request_id,
+                                      autograd=exercise.info["autograd"] == "allowed", torch=code.names_torch(source))
         metrics.sandbox_outcome(outcome.status)
     except SandboxUnavailable as exc:
         metrics.sandbox_outcome("unavailable")

@@ -34,6 +34,23 @@ def zygote():
     process.stdout.close()
 
 
+@pytest.fixture(scope="module", params=["numpy-zygote", "torch-zygote"])
+def either_zygote(request, zygote):
+    """A module's jobs twice: from the numpy zygote, then from the torch zygote, whose jobs hold torch
+    (every SandboxClient.run asks for torch). The attack suite uses it: every attack with torch loaded."""
+    from grader.sandbox import SandboxClient
+    if request.param == "numpy-zygote":
+        yield request.param
+        return
+    probe = "import sys\ndef f(x):\n    return {'torch': int('torch' in sys.modules)}\n"
+    run = SandboxClient.run
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SandboxClient, "run", lambda self, *args, **kwargs: run(self, *args, **{**kwargs, "torch": True}))
+        outcome = SandboxClient(zygote["socket"]).run(probe, "f", [{"x": 1}], TEST_LIMITS)
+        assert outcome.results[0]["value"] == {"torch": 1}, "the jobs do not run with torch loaded"
+        yield request.param
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'grader.sqlite'}",

@@ -137,8 +137,8 @@ def test_a_symmetric_w_hh_would_hide_the_missing_transpose():
 CODE_EXERCISES = [e for e in EXERCISES if "code" in e.info["kinds"]]
 
 
-def with_mistake(exercise, key):
-    source = exercise.solution
+def with_mistake(exercise, key, source=None):
+    source = source or exercise.solution
     assert "MISTAKE = None" in source
     return source.replace("MISTAKE = None", f"MISTAKE = {key!r}")
 
@@ -159,3 +159,22 @@ def test_code_reference_and_each_mistake_through_the_sandbox(exercise, zygote, a
 def test_code_starter_is_not_correct(exercise, zygote, alice, submit_code):
     report = submit_code(exercise.id, exercise.starter, alice).json
     assert report["verdict"] in ("incorrect", "partially_correct")
+
+
+@pytest.mark.parametrize("exercise", CODE_EXERCISES, ids=by_id)
+def test_torch_twin_and_each_mistake_through_the_sandbox(exercise, zygote, alice, submit_code):
+    """solution_torch.py, the PyTorch twin, is graded correct, and each of its mistakes is named alone."""
+    assert exercise.torch_solution, f"{exercise.id} has no solution_torch.py"
+    report = submit_code(exercise.id, exercise.torch_solution, alice).json
+    assert report["verdict"] == "correct", report
+    for key in exercise.variant_keys():
+        report = submit_code(exercise.id, with_mistake(exercise, key, exercise.torch_solution), alice).json
+        assert [m["slug"] for m in report["misconceptions"]] == [slug_of(key)], (key, report["message"])
+        assert (report["verdict"] == "correct") == exercise.misconception(slug_of(key)).accepted, key
+
+
+@pytest.mark.parametrize("exercise", CODE_EXERCISES, ids=by_id)
+def test_torch_starter_is_offered_and_not_correct(exercise, zygote, alice, submit_code):
+    assert set(exercise.starters) == {"numpy", "torch"} and exercise.starters["numpy"] == exercise.starter
+    report = submit_code(exercise.id, exercise.starters["torch"], alice).json
+    assert report["verdict"] in ("incorrect", "partially_correct"), report["message"]

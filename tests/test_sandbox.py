@@ -14,6 +14,8 @@ from grader.sandbox import SandboxClient
 from tests.conftest import TEST_LIMITS, ZYGOTE, ZYGOTE_DIR
 from tests.test_catalog import CATALOG
 
+pytestmark = pytest.mark.usefixtures("either_zygote")  # every test from both zygotes (torch loaded)
+
 EXERCISE = CATALOG["tanh-rnn-bptt"]
 APP_MARKER = "app-only-marker-" + os.urandom(8).hex()  # lives in this (the app's) process only
 
@@ -246,8 +248,9 @@ def test_concurrent_jobs_cannot_touch_each_other(zygote):
 
 
 def test_autodiff_imports_get_a_clear_verdict(zygote, alice, submit_code):
-    report = submit_code("tanh-rnn-bptt", "import torch\ndef rnn_bptt(**kw):\n    return {}\n", alice).json
-    assert report["verdict"] == "invalid" and "autodiff libraries are not allowed" in report["message"]
+    """Autodiff libraries other than torch are refused from the source (torch's autograd: tests/test_torch.py)."""
+    report = submit_code("tanh-rnn-bptt", "import jax\ndef rnn_bptt(**kw):\n    return {}\n", alice).json
+    assert report["verdict"] == "invalid" and "autodiff libraries other than PyTorch" in report["message"]
 
 
 @pytest.mark.parametrize("source, needle", [

@@ -12,6 +12,8 @@ from grader.storage.models import Submission
 from tests.conftest import count_submissions, regrade_and_wait, set_rate_limits
 from tests.test_catalog import CATALOG
 
+pytestmark = pytest.mark.usefixtures("either_zygote")  # every test from both zygotes (torch loaded)
+
 TANH = CATALOG["tanh-rnn-bptt"]
 
 

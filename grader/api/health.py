@@ -48,4 +48,4 @@ def sandbox_check(client) -> dict:
     except sandbox.SandboxUnavailable as exc:
         return {"status": "failing", "detail": str(exc)}
     return {"status": "ok" if report["ready"] else "failing", "mode": report["mode"], "layers": report["layers"],
-            "missing": report["missing"]}
+            "missing": report["missing"], "torch": report.get("torch")}

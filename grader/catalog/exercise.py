@@ -156,8 +156,22 @@ class Exercise:
         self._edge_cases: Callable = getattr(module, "edge_cases", lambda rng: [])
         self._edge_variants: tuple[str, ...] = tuple(getattr(module, "EDGE_VARIANTS", ()))
         self.solution: str | None = None  # solution.py of a code exercise: the reference written as a student would
+        self.torch_solution: str | None = None  # solution_torch.py: its PyTorch twin, same MISTAKE switch
+        self.starters: dict[str, str] = {"numpy": starter}  # and "torch" when starter_torch.py exists
         self.instance = functools.lru_cache(maxsize=cache_size)(self._make_instance)
         self.edge_instances = functools.lru_cache(maxsize=cache_size)(self._make_edge_instances)
+
+    @property
+    def rules(self) -> dict:
+        """What code submissions may use: torch's autograd only where the exercise is about it."""
+        if self.info.get("autograd") == "allowed":
+            summary = ("Code may use numpy or PyTorch, autograd included: this exercise is about its semantics "
+                       "(backward, detach_, gradient clipping).")
+        else:
+            summary = ("Code may use numpy or PyTorch tensors and operations, but not autograd (backward, "
+                       "torch.autograd, torch.func transforms, requires_grad gradients): derive the gradients "
+                       "yourself. A submission that reaches autograd is graded invalid.")
+        return {"autograd": self.info.get("autograd", "refused"), "summary": summary}
 
     @property
     def max_score(self) -> float:

@@ -78,6 +78,9 @@ class InfoSchema(Schema):
     misconceptions = fields.List(fields.Nested(MisconceptionRefSchema), required=True)
     hints = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     references = fields.List(fields.String(), load_default=list)
+    autograd = fields.String(load_default="refused", validate=validate.OneOf(["refused", "allowed"]), metadata={
+        "description": "refused: the exercise asks for a derivation, torch's autograd fails the job as invalid; "
+                       "allowed: the exercise is about autograd's semantics (detach, clipping)"})
     float32_credit = fields.Boolean(load_default=True, metadata={
         "description": "credit parts right to float32 precision (named float32-precision either way)"})
 
@@ -120,6 +123,10 @@ def load_exercise(folder: Path, titles: dict[str, str], cache_size: int = 1024,
         if not (folder / "solution.py").is_file():
             raise CatalogError(f"exercise folder {folder}: a code exercise needs solution.py (its self-test)")
         exercise.solution = (folder / "solution.py").read_text()
+        twin = folder / "solution_torch.py"  # the PyTorch twin, with the same MISTAKE switch
+        exercise.torch_solution = twin.read_text() if twin.is_file() else None
+    torch_starter = folder / "starter_torch.py"
+    exercise.starters = {"numpy": starter, **({"torch": torch_starter.read_text()} if torch_starter.is_file() else {})}
     _check_consistency(exercise, module, folder)
     return exercise
 

@@ -12,7 +12,19 @@ from grader.grading.numeric import assemble, grade_numeric
 from grader.grading.report import InstanceSummary, PartResult, Report, Verdict
 from grader.sandbox.client import JobOutcome
 
-AUTODIFF = ("torch", "jax", "jaxlib", "autograd", "tensorflow", "mxnet")
+AUTODIFF = ("jax", "jaxlib", "autograd", "tensorflow", "mxnet")  # torch is offered; its autograd is a rule per exercise
+AUTOGRAD_MESSAGE = ("{where} reaches torch's autograd (backward, torch.autograd, torch.func transforms or a "
+                    "requires_grad gradient): this exercise asks you to derive the gradients yourself, so autograd "
+                    "is not allowed here; torch tensors and operations are, and so are numpy and math.")
+TORCH_MESSAGES = {
+    results.TORCH_UNAVAILABLE: "{where} imports torch, and this deployment of the grader does not offer PyTorch; "
+                               "numpy and math are available (or ask the course's staff to run the grader with torch).",
+    results.TORCH_UNNAMED: "{where} imports torch under another name: the grader runs code in PyTorch's sandbox when "
+                           "its source names torch (write import torch).",
+    results.TORCH_PART: "{where} uses a part of PyTorch the sandbox does not preload (torch.optim's optimizers, "
+                        "torch.func's transforms, torch.compile: they load torch._dynamo); tensors, operations, "
+                        "torch.nn and, where allowed, backward() are available.",
+}
 LIMIT_MESSAGES = {
     "cpu-limit": "The code used more than its CPU time ({cpu_s} s).",
     "output-limit": "The code printed more than the 64 KiB of output allowed.",
@@ -21,6 +33,12 @@ LIMIT_MESSAGES = {
     "malformed-result": "The code's process wrote a result the grader cannot read (not the document its harness "
                         "writes): return your answer from {entry_point}(...) and write nothing to file descriptor 3.",
 }
+
+
+def names_torch(source: str) -> bool:
+    """Whether the job runs where PyTorch is preloaded: its source names torch (a numpy job forks
+    faster from the zygote without it)."""
+    return "torch" in source
 
 
 def static_report(exercise: Exercise, source: str) -> Report | None:
@@ -42,9 +60,9 @@ def static_report(exercise: Exercise, source: str) -> Report | None:
             [node.module or ""] if isinstance(node, ast.ImportFrom) else []
         for name in names:
             if name.split(".")[0] in AUTODIFF:
-                return _invalid(exercise, "source", f"Line {node.lineno} imports {name}: this exercise asks you to "
-                                f"derive the gradients yourself, so autodiff libraries are not allowed; numpy "
-                                f"and math are available.")
+                return _invalid(exercise, "source", f"Line {node.lineno} imports {name}: autodiff libraries other "
+                                f"than PyTorch are not offered (and this exercise says where torch's autograd is "
+                                f"allowed); numpy and math are available, and torch where the deployment offers it.")
     return None
 
 
@@ -106,6 +124,10 @@ def _grade_one(exercise, instance, entry, source) -> Report:
     if entry.error == results.TOO_MANY_FIELDS:
         return _invalid(exercise, "return value", f"{entry_point} returned more than {results.MAX_FIELDS} fields; "
                                                   f"the answer fields are {fields}.")
+    if entry.error in (results.AUTOGRAD_REFUSED, *TORCH_MESSAGES):
+        where = f"Line {entry.lines[-1]}" if entry.lines else "Your code"  # the innermost line of the submission
+        template = TORCH_MESSAGES.get(entry.error, AUTOGRAD_MESSAGE)
+        return _invalid(exercise, "source", template.format(where=where))
     if entry.error == results.TOO_LARGE:
         return Report(verdict=Verdict.ERROR, score=0.0, max_score=exercise.max_score, parts=(),
                       message=f"{entry_point} returned more numbers than the result cap allows; the answer "

@@ -22,6 +22,9 @@ MAX_INTEGER = 2 ** 63
 KNOWN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
                              if isinstance(value, type) and issubclass(value, BaseException)) | {"LinAlgError"}
 TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT = "result-too-large", "too-many-fields", "not-a-dict"  # runner.py's markers
+AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED = "autograd-refused", "torch-unavailable", "torch-unnamed"
+TORCH_PART = "torch-part-unavailable"
+MARKERS = (TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT, AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED, TORCH_PART)
 
 
 _PARSE_LOCK = threading.Lock()
@@ -80,7 +83,7 @@ def _entry(item, remaining):
             or not isinstance(lines, list) or len(lines) > MAX_LINES \
             or not all(type(n) is int and 0 <= n < MAX_INTEGER for n in lines):
         raise Malformed("an error entry is not a class name and a few line numbers")
-    known = error if error in KNOWN_EXCEPTIONS or error in (TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT) else None
+    known = error if error in KNOWN_EXCEPTIONS or error in MARKERS else None
     return Raised(error=known, lines=tuple(lines))
 
 

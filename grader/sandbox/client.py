@@ -40,11 +40,13 @@ class SandboxClient:
         return self._call({"type": "status"}, timeout=2.0)
 
     def run(self, source: str, entry_point: str, instances: list[dict], limits: dict | None = None,
-            request_id: str | None = None) -> JobOutcome:
-        """Run entry_point on each instance's params (name -> array, number or string)."""
+            request_id: str | None = None, autograd: bool = False, torch: bool = False) -> JobOutcome:
+        """Run entry_point on each instance's params (name -> array, number or string). torch: run it
+        where PyTorch is preloaded; autograd: whether the job may use torch's autograd (exercises about
+        its semantics), refused by default."""
         request = {"source": source, "entry_point": entry_point, "request_id": request_id,
                    "instances": [{k: encode(v) for k, v in params.items()} for params in instances],
-                   "limits": limits or {}}
+                   "limits": limits or {}, "rules": {"autograd": bool(autograd)}, "torch": bool(torch)}
         reply = self._call(request, timeout=self.timeout_s)
         if reply.get("status") == "unavailable":
             raise SandboxUnavailable("the sandbox refuses jobs: " + "; ".join(reply.get("missing", [])))

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 import jail
+import torchjob
 
 CPU_EXIT, SETUP_EXIT = 152, 121
 FILENAME = "<submission>"
@@ -21,12 +22,15 @@ READY = b"\x01"  # first byte on fd 3, written once every layer is in place (the
 MAX_FIELDS = 64  # a result with more fields is reported as such, not encoded
 # markers the app turns into its own messages (see grader/grading/results.py)
 TOO_LARGE, TOO_MANY_FIELDS, NOT_A_DICT = "result-too-large", "too-many-fields", "not-a-dict"
+AUTOGRAD_REFUSED, TORCH_UNAVAILABLE, TORCH_UNNAMED = "autograd-refused", "torch-unavailable", "torch-unnamed"
+TORCH_PART = "torch-part-unavailable"
 
 
 def run_job(request, limits, uid, out_fd, result_fd, program, layers, mode, root):
     """Never returns: ends with os._exit."""
     try:
         _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode, root)
+        guard = torchjob.guard(bool(request.get("rules", {}).get("autograd", False)))  # before any student code
     except BaseException as exc:  # fail closed: no layer, no student code
         os.write(2, f"sandbox setup failed: {exc!r}\n".encode())
         os._exit(SETUP_EXIT)
@@ -36,7 +40,9 @@ def run_job(request, limits, uid, out_fd, result_fd, program, layers, mode, root
     except BaseException as exc:  # the app checked the syntax; anything else still becomes a report
         code = exc
     budget = [int(limits["result_bytes"]) // 8]  # numbers the whole result may hold (8 bytes each, at least)
-    results = [_run_instance(code, request["entry_point"], inputs, budget) for inputs in request["instances"]]
+    unloaded = TORCH_UNNAMED if request.get("torch_offered") else TORCH_UNAVAILABLE  # if it imports torch
+    results = [_run_instance(code, request["entry_point"], inputs, budget, guard, unloaded)
+               for inputs in request["instances"]]
     try:
         payload = json.dumps(results, allow_nan=True).encode()
     except (TypeError, ValueError, RecursionError):
@@ -72,7 +78,7 @@ def _enter_jail(limits, uid, out_fd, result_fd, program, layers, mode, root):
         jail.load_seccomp(program)
 
 
-def _run_instance(code, entry_point, inputs, budget):
+def _run_instance(code, entry_point, inputs, budget, guard, unloaded):
     """Call the entry point on one instance; return its values, or the error's class and lines."""
     try:
         if isinstance(code, BaseException):
@@ -80,6 +86,8 @@ def _run_instance(code, entry_point, inputs, budget):
         namespace = {"__name__": "submission"}
         exec(code, namespace)
         value = namespace[entry_point](**{k: _decode(v) for k, v in inputs.items()})
+        if guard is not None and guard.tripped():  # reached, even if caught, or a guard put back
+            return {"ok": False, "error": AUTOGRAD_REFUSED, "lines": []}
         if not isinstance(value, dict):
             return {"ok": False, "error": NOT_A_DICT, "lines": []}
         if len(value) > MAX_FIELDS:
@@ -89,7 +97,14 @@ def _run_instance(code, entry_point, inputs, budget):
             return {"ok": False, "error": TOO_LARGE, "lines": []}
         return {"ok": True, "value": plain}
     except BaseException as exc:  # the student's exception becomes an error report
-        return {"ok": False, "error": type(exc).__name__[:64], "lines": _submission_lines(exc.__traceback__)}
+        lines = _submission_lines(exc.__traceback__)
+        if guard is not None and guard.tripped():
+            return {"ok": False, "error": AUTOGRAD_REFUSED, "lines": lines}
+        if torchjob.is_torch_import_error(exc):
+            return {"ok": False, "error": unloaded, "lines": lines}
+        if torchjob.is_unpreloaded_part(exc):
+            return {"ok": False, "error": TORCH_PART, "lines": lines}
+        return {"ok": False, "error": type(exc).__name__[:64], "lines": lines}
 
 
 def _submission_lines(tb):
@@ -114,6 +129,9 @@ def _plain(value, budget):
     if isinstance(value, (str, bool, int, float)):
         budget[0] -= 1 if not isinstance(value, str) else len(value) // 8 + 1
         return value if not isinstance(value, str) else value[:256]
+    value = torchjob.untensor(value, budget)  # tensors, and lists of them, as arrays (torch loaded only)
+    if budget[0] < 0:
+        return None
     if isinstance(value, (set, frozenset, list, tuple)) and len(value) <= 64 and value \
             and all(isinstance(v, str) for v in value):
         budget[0] -= len(value)

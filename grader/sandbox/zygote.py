@@ -1,5 +1,7 @@
 """The sandbox zygote: started apart from the app with a clean environment, it preloads numpy,
-builds the seccomp filter, freezes the heap and forks one supervisor per request.
+builds the seccomp filter, freezes the heap and forks one supervisor per request; when PyTorch is
+installed it also forks a torch zygote that preloads it and serves the jobs that name torch
+(spawn_torch_zygote, torchjob.py).
 
 Run by path (python -I grader/sandbox/zygote.py --socket PATH); it never imports the grader and
 holds no secret, reference or hidden instance. Per request the supervisor reads the job, enters a
@@ -35,6 +37,8 @@ import linecache, traceback  # noqa: E401,E402,F401
 
 import jail  # noqa: E402
 import runner  # noqa: E402
+from layers import Layers  # noqa: E402
+import torchjob  # noqa: E402
 
 REQUEST_CAP = 16 << 20
 FIRST_SLOT_UID = 20000
@@ -64,58 +68,6 @@ def _read_exactly(conn, n):
     return b"".join(chunks)
 
 
-class Layers:
-    """Which layers this machine gives the jobs, probed once at start-up."""
-
-    def __init__(self, mode, root, disabled=()):
-        self.mode = mode
-        self.status = {
-            "root": os.geteuid() == 0,
-            "landlock_abi": jail.landlock_abi(),
-            "seccomp": os.uname().machine == "x86_64",
-            "net_namespace": False,
-            "pid_namespace": False,
-            "mount_namespace": False,  # an empty tmpfs as the job's root: no host path resolves
-            "ipc_namespace": False,  # SysV IPC private to the job, gone with it
-        }
-        if self.status["root"]:
-            try:
-                jail.unshare(jail.CLONE_NEWNET)  # once for the zygote: no job ever has a network
-                self.status["net_namespace"] = True
-            except jail.JailError as exc:
-                self.status["net_namespace_error"] = str(exc)
-            self.status["pid_namespace"] = _probe(lambda: jail.unshare(jail.CLONE_NEWPID))
-            self.status["mount_namespace"] = self.status["ipc_namespace"] = _probe(lambda: jail.enter_empty_root(root))
-        for layer in disabled:  # an operator's (or a test's) explicit choice, reported as missing
-            self.status[layer] = 0 if layer == "landlock_abi" else False
-
-    def missing(self):
-        required = {"root": "per-slot uids need root", "net_namespace": "no network namespace",
-                    "pid_namespace": "no PID namespace", "mount_namespace": "no mount namespace (empty root)",
-                    "ipc_namespace": "no IPC namespace", "seccomp": "seccomp filter is x86_64 only"}
-        missing = [text for key, text in required.items() if not self.status[key]]
-        if self.status["landlock_abi"] < 4:
-            missing.append(f"Landlock ABI {self.status['landlock_abi']} < 4")
-        return missing
-
-    def report(self):
-        missing = self.missing()
-        ready = not missing or self.mode == "weak"
-        return {"ready": ready, "mode": self.mode, "layers": self.status, "missing": missing}
-
-
-def _probe(install):
-    """Whether a layer installs, tried in a throw-away child."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            install()
-            os._exit(0)
-        except (jail.JailError, OSError):
-            os._exit(1)
-    return os.waitpid(pid, 0)[1] == 0
-
-
 def supervise(conn, slot, layers, program, defaults, root):
     """Per request: read it, run the job in a fresh PID namespace, send back what it produced."""
     conn.settimeout(10)
@@ -127,7 +79,13 @@ def supervise(conn, slot, layers, program, defaults, root):
     if not report["ready"]:
         send_message(conn, {"status": "unavailable", "missing": report["missing"]})
         return
+    if request.get("torch") and layers.torch_socket:  # forked from the torch zygote, not from this one
+        send_message(conn, _relay(layers.torch_socket, request, float(defaults["wall_s"])))
+        return
+    request["torch_offered"] = layers.torch is not None  # what a job that imports torch unloaded is told
     limits = {**defaults, **request.get("limits", {})}
+    if torchjob.TORCH is not None:  # the learner's budget is the configured one; torch's own mappings come on top
+        limits["memory_bytes"] = int(limits["memory_bytes"]) + layers.torch["address_space_extra_bytes"]
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
     if layers.status["pid_namespace"]:
@@ -145,6 +103,15 @@ def supervise(conn, slot, layers, program, defaults, root):
     send_message(conn, outcome)
     print(json.dumps({"event": "job", "request_id": request.get("request_id"), "slot": slot,
                       "status": outcome["status"], "elapsed_ms": outcome["elapsed_ms"]}), file=sys.stderr, flush=True)
+
+
+def _relay(path, request, wall_s):
+    """One request to the torch zygote, its reply as it is (the app validates the result anyway)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as inner:
+        inner.settimeout(float(request.get("limits", {}).get("wall_s", wall_s)) + 30)
+        inner.connect(path)
+        send_message(inner, request)
+        return read_message(inner, cap=REQUEST_CAP)
 
 
 def _collect(pid, out_r, res_r, limits, started):
@@ -191,19 +158,50 @@ def _kill(pid):
         pass
 
 
-def serve(path, slots, layers, program, defaults, group, root):
+def listen(path, mode, group=None):
     if os.path.exists(path):
         os.unlink(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
-    os.chmod(path, 0o660)
+    os.chmod(path, mode)
     if group is not None:
         os.chown(path, 0, group)
     server.listen(64)
+    return server
+
+
+def spawn_torch_zygote(path, slots, layers, program, defaults, root):
+    """A second zygote, forked from this one once its layers are probed, that preloads torch and
+    serves the jobs that name torch (relayed by this zygote's supervisors; its socket is root's
+    only). Numpy jobs keep forking from this small zygote: a process holding torch's 140 MB of
+    anonymous memory takes about 10 ms to fork and reap, against 1 to 2.5 ms (bench/torch_cost.py).
+    Returns its pid, or None when torch is not installed."""
+    server = listen(path, 0o600)
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:  # whatever ends it (SIGTERM's SystemExit included), it never returns into main()
+            os.close(ready_r)
+            jail.LIBC.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG: it ends with this zygote
+            layers.torch = torchjob.preload()
+            os.write(ready_w, json.dumps(layers.torch).encode())
+            os.close(ready_w)
+            if layers.torch is not None:
+                serve(server, slots, layers, program, defaults, root)
+        finally:
+            os._exit(0)
+    os.close(ready_w)
+    server.close()
+    with os.fdopen(ready_r) as ready:
+        layers.torch = json.loads(ready.read() or "null")
+    layers.torch_socket = path if layers.torch is not None else None
+    return pid if layers.torch is not None else None
+
+
+def serve(server, slots, layers, program, defaults, root):
     busy = {}  # supervisor pid -> slot
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     gc.freeze()  # forked children must not finalise the zygote's objects (stale fds)
-    print(json.dumps({"event": "zygote-ready", "socket": path, **layers.report()}), flush=True)
     while True:
         while True:
             try:
@@ -243,6 +241,8 @@ def main():
                         choices=["root", "landlock_abi", "seccomp", "net_namespace", "pid_namespace",
                                  "mount_namespace", "ipc_namespace"],
                         help="treat a layer as missing (strict mode then refuses jobs)")
+    parser.add_argument("--without-torch", action="store_true",
+                        help="do not preload PyTorch even when it is installed (jobs then cannot import it)")
     parser.add_argument("--wall-s", type=float, default=5.0)
     parser.add_argument("--cpu-s", type=int, default=3)
     parser.add_argument("--memory-mb", type=int, default=1024)
@@ -257,9 +257,16 @@ def main():
     os.chdir("/")  # no job starts in the grader's folder
     root = tempfile.mkdtemp(prefix="bptt-jail-root-")  # stays empty: each job mounts its own tmpfs on it
     layers = Layers(args.mode, root, args.disable)
+    program, torch_zygote = jail.seccomp_program(), None
     try:
-        serve(socket_path, args.slots, layers, jail.seccomp_program(), defaults, args.group, root)
+        if not args.without_torch:
+            torch_zygote = spawn_torch_zygote(socket_path + ".torch", args.slots, layers, program, defaults, root)
+        server = listen(socket_path, 0o660, args.group)
+        print(json.dumps({"event": "zygote-ready", "socket": socket_path, **layers.report()}), flush=True)
+        serve(server, args.slots, layers, program, defaults, root)
     finally:
+        if torch_zygote is not None:
+            os.kill(torch_zygote, signal.SIGTERM)
         os.rmdir(root)
 
 
