@@ -2,7 +2,8 @@
 
 Everything runs under gunicorn with the service's own serving model (2 gthread workers x 8 threads
 unless told otherwise) on loopback; this process loads one after the other with the same client
-(threads with keep-alive connections) and prints requests/s, p50/p99 latency, the servers' CPU time per request and the ratios.
+(threads with keep-alive connections) and prints requests/s, p50/p99 latency, the servers' CPU time
+per request and the ratios.
 
 - The service, storage on: SQLite with synchronous=FULL (durable commit before every response),
   then PostgreSQL (127.0.0.1:5432) when it answers. Rate limits, authorization, idempotency and the
@@ -260,7 +261,8 @@ def report(args, results):
     print(f"exercise {args.exercise}, {args.clients} clients, {args.workers} gunicorn gthread workers x "
           f"{args.threads} threads, {args.seconds:.0f} s per target in {args.rounds} rounds taken in turn, "
           f"{LEARNERS} instances in rotation")
-    print(f"{'run':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms':>8}{'requests':>10}  per round; statuses, rows stored")
+    print(f"{'run':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms':>8}{'requests':>10}"
+          "  per round; statuses, rows stored")
     for name, r in results.items():
         stored = f", stored {r['stored']} (incl. warm-up)" if "stored" in r else ""
         rounds = "/".join(f"{x:.0f}" for x in r["rounds"])
