@@ -126,6 +126,7 @@ def stats(db, exercise, course_id: str | None) -> dict:
     """Attempts, score distribution, first-try correct rate, and misconceptions ranked by the number of
     learners who hit them, with their counts per day: read from the summaries kept as submissions are
     stored (grader.summaries), a row per learner rather than per submission."""
+    course_id = course_id or None  # an empty ?course_id= means every course, as it always did
     table, where = LearnerSummary, _scope(LearnerSummary, exercise.id, course_id)
     learners = func.count() if course_id is not None else func.count(distinct(table.learner))
     counted = db.execute(select(learners, func.sum(table.first_correct), func.sum(table.attempts),

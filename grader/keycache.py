@@ -3,7 +3,8 @@
 Only keys found and not revoked are cached, as plain snapshots (never session-bound rows), so a new
 key works at once. A key revoked in this process is forgotten at once (an ORM event on
 ApiKey.revoked_at, which every revocation path sets); the other workers stop accepting it within
-the time-to-live (GRADER_KEY_CACHE_TTL_S, default 5 s; 0 turns the cache off).
+the time-to-live (GRADER_KEY_CACHE_TTL_S, default 5 s; 0 turns the cache off). The key is forgotten
+again when the revocation commits, in case another thread cached the live row in between.
 """
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session, object_session
 
 from grader.storage.models import ApiKey
 
 _CACHES: "weakref.WeakSet[KeyCache]" = weakref.WeakSet()
 EXTENSION = "grader.keycache"
+REVOKED = "grader.keycache.revoked"  # session.info: key ids revoked in the session's transaction
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,25 @@ class KeyCache:
 
 @event.listens_for(ApiKey.revoked_at, "set")
 def _revoked(target, value, _old, _initiator):
-    if value is not None:
-        for cache in list(_CACHES):
-            cache.forget(target.id)
+    """Forget the key now, and again once the revocation is committed: a request of another thread
+    may read the still-live row in between and cache it."""
+    if value is None:
+        return
+    _forget(target.id)
+    session = object_session(target)
+    if session is not None:
+        session.info.setdefault(REVOKED, set()).add(target.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session):
+    for key_id in session.info.pop(REVOKED, ()):
+        _forget(key_id)
+
+
+def _forget(key_id: str) -> None:
+    for cache in list(_CACHES):
+        cache.forget(key_id)
 
 
 def init_app(app) -> None:

@@ -5,7 +5,7 @@ from contextlib import ExitStack
 
 from sqlalchemy import delete, select
 
-from grader import summaries
+from grader import storage, summaries
 
 from grader.storage.models import ApiKey, Enrollment, Submission, utcnow
 
@@ -28,14 +28,16 @@ def export(db, learner: str) -> dict:
 def erase(db, learner: str) -> dict:
     """Delete the learner's submissions and enrollments and revoke their keys (kept as revoked rows
     so that key ids in logs still resolve, without the learner)."""
-    with ExitStack() as summaries_of:  # the statistics forget them too, exercise by exercise
-        for exercise_id in db.scalars(select(Submission.exercise_id).where(Submission.learner == learner).distinct()):
-            summaries_of.enter_context(summaries.changing(db, exercise_id, [learner]))
-        submissions = db.execute(delete(Submission).where(Submission.learner == learner)).rowcount
-    enrollments = db.execute(delete(Enrollment).where(Enrollment.learner == learner)).rowcount
-    keys = 0
-    for key in db.scalars(select(ApiKey).where(ApiKey.learner == learner)):
-        key.learner, key.label, key.revoked_at = None, None, key.revoked_at or utcnow()
-        keys += 1
-    db.commit()
+    with storage.writing(db):  # SQLite: nothing of theirs is stored between the counts read and the delete
+        with ExitStack() as summaries_of:  # the statistics forget them too, exercise by exercise
+            for exercise_id in db.scalars(select(Submission.exercise_id).where(Submission.learner == learner)
+                                          .distinct()):
+                summaries_of.enter_context(summaries.changing(db, exercise_id, [learner]))
+            submissions = db.execute(delete(Submission).where(Submission.learner == learner)).rowcount
+        enrollments = db.execute(delete(Enrollment).where(Enrollment.learner == learner)).rowcount
+        keys = 0
+        for key in db.scalars(select(ApiKey).where(ApiKey.learner == learner)):
+            key.learner, key.label, key.revoked_at = None, None, key.revoked_at or utcnow()
+            keys += 1
+        db.commit()
     return {"learner": learner, "submissions": submissions, "enrollments": enrollments, "keys_revoked": keys}

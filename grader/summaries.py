@@ -40,13 +40,18 @@ def _summaries_from(where: str) -> str:
         f"FROM (SELECT exercise_id, COALESCE(course_id, '') AS course_key, learner, verdict, created_at, id, {BIN} AS bin, "
         "ROW_NUMBER() OVER (PARTITION BY exercise_id, COALESCE(course_id, ''), learner ORDER BY created_at, id) AS rank "
         f"FROM submissions WHERE verdict <> 'invalid' AND {where}) ranked "
-        "GROUP BY exercise_id, course_key, learner")
+        "GROUP BY exercise_id, course_key, learner "
+        # a concurrent refresh of the same learner (PostgreSQL, READ COMMITTED) may have inserted it again:
+        # this statement's snapshot is the newer one
+        "ON CONFLICT (exercise_id, course_key, learner) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in ("attempts", "bin0", "bin1", "bin2", "bin3", "bin4", "first_at",
+                                                     "first_id", "first_correct")))
 
 
 def _slug_learners_from(where: str) -> str:
     return ("INSERT INTO misconception_learners (exercise_id, course_key, slug, learner) "
             "SELECT DISTINCT exercise_id, COALESCE(course_id, ''), slug, learner "
-            f"FROM submission_misconceptions WHERE {where}")
+            f"FROM submission_misconceptions WHERE {where} ON CONFLICT DO NOTHING")
 
 
 def _day(dialect: str) -> str:
@@ -68,13 +73,18 @@ REFRESH = [
     _expanding(f"DELETE FROM misconception_learners WHERE {FOR}"),
     _expanding(_slug_learners_from(FOR)),
 ]
+# this submission came before the stored first attempt (stored out of order, or a tie broken by id)
+EARLIER = ("excluded.first_at < learner_summaries.first_at OR (excluded.first_at = learner_summaries.first_at "
+           "AND excluded.first_id < learner_summaries.first_id)")
 ADD_SUMMARY = text(
     "INSERT INTO learner_summaries (exercise_id, course_key, learner, attempts, bin0, bin1, bin2, bin3, bin4, "
     "first_at, first_id, first_correct) VALUES (:exercise_id, :course_key, :learner, 1, :b0, :b1, :b2, :b3, :b4, "
     ":at, :id, :correct) ON CONFLICT (exercise_id, course_key, learner) DO UPDATE SET "
     "attempts = learner_summaries.attempts + 1, bin0 = learner_summaries.bin0 + excluded.bin0, "
     "bin1 = learner_summaries.bin1 + excluded.bin1, bin2 = learner_summaries.bin2 + excluded.bin2, "
-    "bin3 = learner_summaries.bin3 + excluded.bin3, bin4 = learner_summaries.bin4 + excluded.bin4"
+    "bin3 = learner_summaries.bin3 + excluded.bin3, bin4 = learner_summaries.bin4 + excluded.bin4, "
+    + ", ".join(f"{c} = CASE WHEN {EARLIER} THEN excluded.{c} ELSE learner_summaries.{c} END"
+                for c in ("first_at", "first_id", "first_correct"))
 ).bindparams(bindparam("at", type_=UTCDateTime()))  # stored as every instant is (UTC digits on SQLite)
 ADD_SLUG_LEARNER = text(
     "INSERT INTO misconception_learners (exercise_id, course_key, slug, learner) "
@@ -83,6 +93,9 @@ ADD_DAY = text(
     "INSERT INTO misconception_days (exercise_id, course_key, slug, day, count) "
     "VALUES (:exercise_id, :course_key, :slug, :day, :delta) ON CONFLICT (exercise_id, course_key, slug, day) "
     "DO UPDATE SET count = misconception_days.count + excluded.count")
+
+
+DROP_EMPTY_DAYS = text("DELETE FROM misconception_days WHERE exercise_id = :exercise_id AND count <= 0")
 
 
 def score_bin(score: float, max_score: float) -> int:
@@ -95,7 +108,7 @@ def score_bin(score: float, max_score: float) -> int:
 
 def add(db, row, slugs: list[str]) -> None:
     """A new submission, in its own transaction: one upsert for its learner's summary and two per slug.
-    The first attempt is the one stored first: later submissions keep it."""
+    The first attempt is the earliest (created_at, then id), whatever order the rows were stored in."""
     if row.verdict == "invalid":
         return
     key = {"exercise_id": row.exercise_id, "course_key": row.course_id or "", "learner": row.learner}
@@ -130,6 +143,7 @@ def changing(db, exercise_id: str, learners, submissions=None):
              for (course_key, slug, day), delta in after.items() if delta]
     if moved:
         db.execute(ADD_DAY, moved)
+        db.execute(DROP_EMPTY_DAYS, {"exercise_id": exercise_id})  # as a rebuild leaves them: no row
 
 
 def _day_counts(db, scope: dict) -> Counter:

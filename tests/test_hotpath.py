@@ -141,13 +141,31 @@ def test_concurrent_submissions_at_the_limit_cannot_pass_together(app, fetch_ins
     assert count_submissions(app) == 5
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "utf-32"])
 @pytest.mark.parametrize("number", ["1e309", "-2.5E+400", "1" + "0" * 400, "9" * 199 + "0e120"])
-def test_numbers_that_overflow_are_refused_whatever_their_spelling(app, client, alice, fetch_instance, number):
+def test_numbers_that_overflow_are_refused_whatever_their_spelling(app, client, alice, fetch_instance, number,
+                                                                   encoding):
     """The JSON parser checks numbers one by one only when the body could hold an overflow: every
-    spelling of one still gets the 422 non-finite-number problem."""
+    spelling of one, in every encoding JSON allows, still gets the 422 non-finite-number problem."""
     instance = fetch_instance("linear-bptt", alice)
     body = ('{"exercise_id": "linear-bptt", "kind": "numeric", "instance_token": "%s", "answer": {"dW_qh": [[%s]]}}'
-            % (instance["token"], number))
+            % (instance["token"], number)).encode(encoding)
     response = client.post("/api/v1/submissions", data=body, headers={**alice, "Content-Type": "application/json"})
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     assert response.json["type"].endswith("/non-finite-number") and "finite numbers only" in response.json["detail"]
+
+
+def test_a_request_between_revocation_and_its_commit_does_not_keep_the_key_cached(app, client):
+    """Another thread of the worker reads the still-live row after the revocation was set but before
+    it was committed: the commit forgets the key again."""
+    from grader.storage.models import ApiKey, utcnow
+    with app.app_context():
+        issued = auth.create_key(storage.session(app), role="learner", learner="kim")
+    headers = {"Authorization": f"Bearer {issued.key}"}
+    assert client.get("/api/v1/submissions", headers=headers).status_code == 200  # cached
+    revoking = app.extensions[storage.EXTENSION]()  # the revoking request's own session
+    revoking.get(ApiKey, issued.id).revoked_at = utcnow()
+    assert client.get("/api/v1/submissions", headers=headers).status_code == 200  # not yet committed: cached again
+    revoking.commit()
+    revoking.close()
+    assert client.get("/api/v1/submissions", headers=headers).status_code == 401

@@ -128,3 +128,82 @@ def test_rebuild_summaries_command(course):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert snapshot(storage.session(app)) == kept
+
+
+def test_the_first_attempt_is_the_earliest_whatever_order_they_were_stored_in(course, monkeypatch):
+    """A submission stamped earlier but stored later (it waited for the writer lock) is the first."""
+    from datetime import datetime, timedelta, timezone
+    from grader import service
+    app, keys = course
+    start = datetime(2030, 1, 1, 12, tzinfo=timezone.utc)
+    stamps = iter([start + timedelta(seconds=5), start])
+    monkeypatch.setattr(service, "utcnow", lambda: next(stamps))
+    post_one(app, keys["ada"], 2.0)  # stamped later, stored first, wrong
+    post_one(app, keys["ada"], 1.0)  # stamped earlier, stored second, right
+    assert_as_rebuilt(app)
+    assert_stats_as_before(app, ("linear-bptt",))
+    with app.app_context():
+        rate = gradebook.stats(storage.session(app), get_catalog(app)["linear-bptt"], "big")["first_try_correct_rate"]
+    assert rate == pytest.approx(1.0)
+
+
+def test_erasing_everyone_leaves_no_empty_day_rows(course):
+    app, keys = course
+    submit_mix(app, keys)
+    for who in LEARNERS:
+        assert app.test_client().delete(f"/api/v1/learners/{who}", headers=keys["admin"]).status_code == 200
+    with app.app_context():
+        assert snapshot(storage.session(app)) == {table: [] for table in TABLES}
+
+
+def test_an_empty_course_id_means_every_course(course):
+    app, keys = course
+    submit_mix(app, keys)
+    with app.app_context():
+        db, exercise = storage.session(app), get_catalog(app)["linear-bptt"]
+        assert gradebook.stats(db, exercise, "") == gradebook.stats(db, exercise, None)
+
+
+def test_concurrent_refreshes_of_one_learner_on_postgresql(course):
+    """Two workers finish work on the same learner at once (a queued grade and a regrade batch):
+    the second refresh, which waited for the first's row lock, neither fails nor loses the row."""
+    import threading
+    app, keys = course
+    post_one(app, keys["ada"], 1.0)
+    engine = storage.engine_of(app)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("READ COMMITTED row locks: PostgreSQL only (SQLite has one writer)")
+    params = {"exercise_id": "linear-bptt", "learners": ["ada"]}
+    first, second = engine.connect(), engine.connect()
+    first_tx, second_tx, errors = first.begin(), second.begin(), []
+    first.execute(summaries.REFRESH[0], params)  # DELETE: the row is locked
+
+    def refresh():
+        try:
+            for statement in summaries.REFRESH:  # its DELETE waits for the first transaction
+                second.execute(statement, params)
+            second_tx.commit()
+        except Exception as exc:  # recorded for the assertion below, which names it
+            errors.append(exc)
+            second_tx.rollback()
+    thread = threading.Thread(target=refresh)
+    thread.start()
+    for statement in summaries.REFRESH[1:]:
+        first.execute(statement, params)
+    first_tx.commit()
+    thread.join()
+    first.close()
+    second.close()
+    assert errors == []
+    assert_as_rebuilt(app)
+
+
+def post_one(app, key, factor, exercise_id="linear-bptt"):
+    client = app.test_client()
+    instance = client.post(f"/api/v1/exercises/{exercise_id}/instances", json={}, headers=key).json["instance"]
+    right = get_catalog(app)[exercise_id].solve({k: np.asarray(v) for k, v in instance["params"].items()})
+    response = client.post("/api/v1/submissions", headers=key, json={
+        "exercise_id": exercise_id, "kind": "numeric", "instance_token": instance["token"],
+        "answer": {k: (factor * np.asarray(v)).tolist() for k, v in right.items()}})
+    assert response.status_code == 201, response.json
+    return response.json

@@ -42,7 +42,9 @@ class StrictParser(FlaskParser):
         # a number can overflow a float64 only with a 3-digit exponent or 200 digits in a row (199
         # digits times 1e99 is finite): only then is each number checked in Python (a call per
         # number was a tenth of a numeric submission's parsing)
-        checked = {"parse_float": _finite_float, "parse_int": _finite_int} if MAY_OVERFLOW.search(body) else {}
+        # (the regex reads UTF-8 digits: a UTF-16 or UTF-32 body, which json also accepts, is always checked)
+        careful = MAY_OVERFLOW.search(body) or json.detect_encoding(body) != "utf-8"
+        checked = {"parse_float": _finite_float, "parse_int": _finite_int} if careful else {}
         try:
             return json.loads(body, parse_constant=_reject_constant, **checked)
         except RecursionError:
