@@ -62,6 +62,33 @@ ROUTES = {  # each would compute the reference's gradients if autograd answered
     "gradient-edge": "import torch.autograd.graph as G\n    grads = [G.get_gradient_edge(loss).node(torch.ones(()))]",
     "torchscript": "unit = torch.jit.CompilationUnit('def g(l: torch.Tensor, p: List[torch.Tensor]):\\n"
                    "    return torch.autograd.grad([l], p)\\n')\n    grads = unit.g(loss, params)",
+    # found by a hostile review: a custom Function's ctx is a real node, whose next_functions walk the graph
+    "function-ctx-walk": "box = []\n"
+                         "    class Tap(torch.autograd.Function):\n"
+                         "        @staticmethod\n        def forward(ctx, x):\n"
+                         "            box.append(ctx)\n            return x.clone()\n"
+                         "        @staticmethod\n        def backward(ctx, g):\n            return g\n"
+                         "    Tap.apply(loss)\n    node = box[0].next_functions[0][0]\n"
+                         "    grads = [node(torch.ones(()))]",
+    "function-base-apply": "class Tap(torch.autograd.Function):\n"
+                           "        @staticmethod\n        def forward(ctx, x):\n            return x.clone()\n"
+                           "        @staticmethod\n        def backward(ctx, g):\n            return g\n"
+                           "    torch._C._FunctionBase.__dict__['apply'].__get__(None, Tap)(loss)\n"
+                           "    grads = [torch.zeros_like(p) for p in params]",
+    # TorchScript's symbolic autodiff of a traced graph
+    "jit-differentiate": "graph, _ = torch.jit._get_trace_graph(lambda *ps: forward(*ps, X, Y), tuple(params))\n"
+                         "    gradient = torch._C._jit_differentiate(graph)\n"
+                         "    grads = [torch.zeros_like(p) for p in params]",
+    # the guard's own table of the originals
+    "guard-originals": "import sys, typing\n    originals = sys.modules['torchjob'].ALIASES\n"
+                       "    compile_ = next((v for h, n, v in originals if n == '_jit_script_compile'),\n"
+                       "                    torch._C._jit_script_compile)\n"
+                       "    grad = next((v for h, n, v in originals if h is torch.autograd and n == 'grad'),\n"
+                       "                torch.autograd.grad)\n"
+                       "    ast = torch._C._parse_source_def('def g(l: torch.Tensor, p: List[torch.Tensor]):\\n'\n"
+                       "                                     '    return autograd_grad([l], p)\\n')\n"
+                       "    scope = {'torch': torch, 'autograd_grad': grad, 'List': typing.List}\n"
+                       "    grads = compile_('__torch__.hostile.g', ast, scope.get, {})(loss, params)",
 }
 
 
@@ -241,7 +268,8 @@ def test_without_torch_a_torch_submission_is_told_so(app, alice, submit_code, to
 # torch.func's transforms are not preloaded (torchjob._warm says why): they are refused before use; a
 # graph node called by hand computes one step of the backward pass, not the whole answer
 ANSWERING = [name for name in ROUTES if name not in ("forward-mode", "caught", "guard-replaced", "torch-func",
-                                                     "importlib-func", "graph-walk", "gradient-edge")]
+                                                     "importlib-func", "graph-walk", "gradient-edge",
+                                                     "function-ctx-walk", "function-base-apply", "jit-differentiate")]
 
 
 @pytest.mark.parametrize("route", [ROUTES[name] for name in ANSWERING], ids=ANSWERING)
@@ -284,6 +312,10 @@ def test_a_job_with_torch_keeps_every_layer(zygote):
     probe = outcome.results[0]["value"]
     assert probe["uid"] >= 20000 and probe["pid"] == 1 and probe["seccomp"] == 2
     assert probe["open_root"] == probe["socket"] == probe["fork"] == probe["setuid0"] == 1
+    numpy_probe = SandboxClient(zygote["socket"]).run(PROBE, "probe", [{"x": 1}], TEST_LIMITS).results[0]["value"]
+    # the session zygote has 4 slots: the torch zygote's jobs take the uids after the numpy zygote's, so a
+    # torch job and a numpy job of different learners never share a uid or its process limit
+    assert 20000 <= numpy_probe["uid"] < 20004 <= probe["uid"] < 20008
 
 
 def test_a_graph_recorded_but_not_used_is_not_autograd(zygote):

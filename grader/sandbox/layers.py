@@ -14,6 +14,7 @@ class Layers:
         self.mode = mode
         self.torch = None  # what torchjob.preload reported in the torch zygote, None without torch
         self.torch_socket = None  # where this zygote sends the jobs that name torch (see spawn_torch_zygote)
+        self.uid_offset = 0  # the torch zygote's slots take uids after the numpy zygote's: no uid is shared
         self.status = {
             "root": os.geteuid() == 0,
             "landlock_abi": jail.landlock_abi(),

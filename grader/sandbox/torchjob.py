@@ -8,7 +8,9 @@ included, ends there), the entry points of forward mode, functorch's transforms 
 compiled grad calls the engine from C++) wherever a loaded module holds them. Each refusal is counted
 in the job, and after the entry point returns the grader also checks that every guard is still in
 place, so catching the exception or putting a guard back does not pass. A tensor's grad_fn is a node
-that refuses to be called or walked (each node of the graph computes one step of the backward pass).
+that refuses to be called or walked (each node of the graph computes one step of the backward pass),
+and so is a custom autograd.Function (its ctx is a real node); the job's copy of the table of
+originals is emptied once the guard is in place.
 What no in-process rule stops is a job that writes its own memory (ctypes); the jail, not this rule,
 is the security boundary.
 """
@@ -25,7 +27,10 @@ C_ENTRY_POINTS = ("_enter_dual_level", "_jit_script_compile", "_jit_script_compi
                   "_jit_script_class_compile", "_jit_script_interface_compile", "_create_function_from_graph",
                   "_create_function_from_trace", "_create_function_from_trace_with_dict", "import_ir_module",
                   "import_ir_module_from_buffer", "_import_ir_module_from_package", "_load_for_lite_interpreter",
-                  "_load_for_lite_interpreter_from_buffer", "parse_ir")
+                  "_load_for_lite_interpreter_from_buffer", "parse_ir",
+                  # TorchScript's symbolic autodiff (its C++ gradient formulas), the interpreter that would
+                  # run what it derived, tracing into a graph and parsing source for the compiler
+                  "_jit_differentiate", "_jit_interpret_graph", "_create_graph_by_tracing", "_parse_source_def")
 PY_ENTRY_POINTS = {"torch.autograd": ("backward", "grad"),
                    "torch.autograd.functional": ("vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"),
                    "torch.autograd.forward_ad": ("make_dual", "dual_level", "enter_dual_level"),
@@ -143,6 +148,13 @@ class Guard:
         import _imp  # a fresh copy of torch._C (_imp.create_dynamic) would hold the originals
         self.places += [(_imp, "create_dynamic"), (_imp, "create_builtin")]
         _imp.create_dynamic = _imp.create_builtin = self.stub
+        # a custom autograd.Function's ctx is a real graph node, whose next_functions lead to the others
+        self.function_base = torch._C._FunctionBase
+        self.places.append((torch.autograd.Function, "apply"))
+        torch.autograd.Function.apply = self.stub
+        gc.get_referents(self.function_base.__dict__)[0]["apply"] = self.stub
+        ctypes.pythonapi.PyType_Modified(ctypes.py_object(self.function_base))
+        ALIASES.clear()  # this job's copy: the originals are no longer held where the job could find them
 
     def _stub(self):
         hits = self.hits
@@ -169,7 +181,8 @@ class Guard:
         intact = all(getattr(holder, name, None) is self.stub for holder, name in self.places)
         nodes = self._tensor_dict()
         return not intact or self._engine_dict().get("run_backward") is not self.stub \
-            or nodes.get("grad_fn") is not self.node or nodes.get("_grad_fn") is not self.node
+            or nodes.get("grad_fn") is not self.node or nodes.get("_grad_fn") is not self.node \
+            or gc.get_referents(self.function_base.__dict__)[0].get("apply") is not self.stub
 
 
 def guard(autograd: bool):

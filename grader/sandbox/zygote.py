@@ -95,8 +95,8 @@ def supervise(conn, slot, layers, program, defaults, root):
     if pid == 0:
         os.close(out_r)
         os.close(res_r)
-        runner.run_job(request, limits, FIRST_SLOT_UID + slot, out_w, res_w, program, layers.status, layers.mode,
-                       root)
+        runner.run_job(request, limits, FIRST_SLOT_UID + layers.uid_offset + slot, out_w, res_w, program,
+                       layers.status, layers.mode, root)
     os.close(out_w)
     os.close(res_w)
     outcome = _collect(pid, out_r, res_r, limits, started)
@@ -184,6 +184,7 @@ def spawn_torch_zygote(path, slots, layers, program, defaults, root):
             os.close(ready_r)
             jail.LIBC.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG: it ends with this zygote
             layers.torch = torchjob.preload()
+            layers.uid_offset = slots  # concurrent jobs of both zygotes never share a uid (nor RLIMIT_NPROC)
             os.write(ready_w, json.dumps(layers.torch).encode())
             os.close(ready_w)
             if layers.torch is not None:
