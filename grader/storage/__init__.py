@@ -71,6 +71,11 @@ class _Writers:
         self.path = f"{database}.writers" if database and database != ":memory:" else None
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
 
+    def close(self) -> None:
+        if self.fd is not None and self.pid == os.getpid():  # after a fork the number is the parent's
+            os.close(self.fd)
+            self.fd = None
+
     @contextmanager
     def held(self):
         with self.thread_lock:
@@ -103,7 +108,7 @@ def writing(db):
         if writers is None:
             writers = _WRITERS[engine] = _Writers(engine.url.database)
             if writers.fd is not None:
-                weakref.finalize(engine, os.close, writers.fd)  # the lock file's descriptor goes with the engine
+                weakref.finalize(engine, writers.close)  # the lock file's descriptor goes with the engine
     with writers.held():
         yield
 
