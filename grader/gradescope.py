@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from grader import notebooks, service
+from grader import codegrading, notebooks, service
 from grader.problems import GraderError
 
 
@@ -64,7 +64,7 @@ def gradescope_command(exercise_id, submission, results_path, scale, visibility)
     source, note = find_source(submission, exercise.info["entry_point"])
     started = time.monotonic()
     try:
-        report = service.grade_code_submission(ctx, exercise, source, service.draw_seeds(ctx))
+        report = codegrading.grade_code_submission(ctx, exercise, source, codegrading.draw_seeds(ctx))
     except GraderError as exc:  # the sandbox is down: say so in results.json rather than crash the harness
         raise click.ClickException(f"{exc.title}: {exc.detail}") from exc
     payload = results(report, scale, visibility, note, time.monotonic() - started)

@@ -22,7 +22,8 @@ from grader.grading.numeric import grade_numeric
 from grader.groups import diagnoses
 from grader.lti import passback
 from grader.problems import NotFound
-from grader.service import Context, find_exercise, grade_code, index_slugs, legacy_seeds, record, under_policy
+from grader.codegrading import grade_code, legacy_seeds
+from grader.service import Context, find_exercise, index_slugs, record, under_policy
 from grader.storage.models import RegradeJob, Submission, utcnow
 
 logger = logging.getLogger(__name__)

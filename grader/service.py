@@ -1,31 +1,30 @@
-"""Use cases behind the views: issue an instance, grade and store a submission, read submissions."""
+"""Use cases behind the views: issue an instance, grade and store a submission (reading stored
+reports is grader.reports; grading code in the sandbox, grader.codegrading)."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import secrets
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 import numpy as np
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from grader import courses, delivery, fairshare, metrics, notebooks, ratelimit, storage, summaries, tokens
+from grader import (codegrading, courses, delivery, fairshare, metrics, notebooks, ratelimit, storage, summaries,
+                    tokens)
 from grader.lti import passback
-from grader.auth import Principal, acting_learner, may_read
+from grader.auth import Principal, acting_learner
 from grader.catalog import Exercise
 from grader.catalog.exercise import ARRAY, SAMPLES
-from grader.grading import code, series
+from grader.grading import code
 from grader.grading.document import submission_document
 from grader.grading.numeric import grade_numeric
 from grader.grading.report import Report, Verdict
-from grader.groups import diagnoses, fingerprint
-from grader.problems import Forbidden, IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
-from grader.sandbox.client import SandboxClient, SandboxUnavailable
+from grader.groups import diagnoses
+from grader.problems import IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
+from grader.sandbox.client import SandboxClient
 from grader.storage.models import Submission, SubmissionMisconception, utcnow
 
 
@@ -200,10 +199,11 @@ def _grade(db, ctx, exercise, learner, body, row):
     early = code.static_report(exercise, body["source"])
     if early is not None:
         return early
-    row.hidden_seeds = draw_seeds(ctx)
-    with fairshare.one_job_per_learner(db, learner, float(sandbox_limits(ctx, exercise)["wall_s"])):
-        graded = grade_code(ctx, exercise, body["source"], row.hidden_seeds, request_id=ctx.request_id(),
-                            probes=row.course_id is not None)
+    row.hidden_seeds = codegrading.draw_seeds(ctx)
+    wall_s = float(codegrading.sandbox_limits(ctx, exercise)["wall_s"])
+    with fairshare.one_job_per_learner(db, learner, wall_s):
+        graded = codegrading.grade_code(ctx, exercise, body["source"], row.hidden_seeds,
+                                        request_id=ctx.request_id(), probes=row.course_id is not None)
     report, row.fingerprint = graded.report, graded.fingerprint
     if body.get("notebook_notes"):
         report = replace(report, message=f"{report.message} ({body['notebook_notes']})".strip())
@@ -251,131 +251,6 @@ def wait_for_grade(db, submission_id: str, seconds: float) -> dict:
         if report["verdict"] != "pending" or time.monotonic() >= deadline:
             return report
         time.sleep(0.05)
-
-
-def draw_seeds(ctx: Context) -> list[int]:
-    """Seeds of a code submission's hidden instances: fresh for every submission, so inputs that a
-    job manages to learn are of no use to the next one; stored with the submission for replay."""
-    return [secrets.randbits(62) for _ in range(ctx.code_instances)]
-
-
-def legacy_seeds(ctx: Context, exercise: Exercise, learner: str) -> list[int]:
-    """The per-learner seeds that submissions stored before hidden_seeds existed were graded on."""
-    return [tokens.derive_seed(ctx.secret, exercise.id, exercise.version, learner, -(k + 1))
-            for k in range(ctx.code_instances)]
-
-
-def sandbox_limits(ctx: Context, exercise: Exercise) -> dict:
-    return {**ctx.sandbox_limits, **exercise.info.get("limits", {})}
-
-
-@dataclass(frozen=True)
-class CodeGrade:
-    """A code submission's report, and its fingerprint on the probe instances when it is wrong."""
-
-    report: Report
-    fingerprint: dict | None = None
-
-
-def grade_code_submission(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None):
-    """The report of grade_code, without probes (for callers that keep no fingerprint)."""
-    return grade_code(ctx, exercise, source, seeds, request_id, probes=False).report
-
-
-def grade_code(ctx: Context, exercise: Exercise, source: str, seeds: list[int], request_id=None, *,
-               probes: bool = True) -> CodeGrade:
-    """Static checks, then the hidden instances of these seeds (never shown) in the sandbox; with
-    probes, the exercise version's probe instances in the same job (same limits): a wrong
-    submission's outputs on them are its fingerprint for answer groups. Groups are per course, so
-    callers ask for probes only for a submission of a course."""
-    early = code.static_report(exercise, source)
-    if early is not None:
-        return CodeGrade(early)
-    if ctx.sandbox is None:
-        raise Unavailable("Code submissions need the sandbox, and none is configured.")
-    regular = [exercise.instance(seed) for seed in seeds]
-    edges = exercise.edge_instances(seeds[0])
-    probes = fingerprint.probe_instances(ctx.secret, exercise) if probes else []
-    limits = sandbox_limits(ctx, exercise)
-    try:
-        with metrics.timed_grading(exercise.id, "code"):
-            outcome = ctx.sandbox.run(source, exercise.info["entry_point"],
-                                      [i.params for i in regular + edges + probes], limits, request_id=request_id,
-                                      autograd=exercise.info["autograd"] == "allowed", torch=code.names_torch(source))
-        metrics.sandbox_outcome(outcome.status)
-    except SandboxUnavailable as exc:
-        metrics.sandbox_outcome("unavailable")
-        raise Unavailable(f"Code submissions cannot be graded now: {exc}", headers={"Retry-After": "30"}) from exc
-    if outcome.status == "setup-failed":
-        raise Unavailable("The sandbox could not set up its isolation layers; nothing was run.",
-                          headers={"Retry-After": "30"})
-    graded, probe_entries = fingerprint.split_outcome(outcome, len(regular) + len(edges), len(probes),
-                                                      int(limits.get("result_bytes", 4 << 20)) // 8)
-    report = code.outcome_report(exercise, regular, edges, graded, limits, source)
-    wrong = report.verdict in (Verdict.INCORRECT, Verdict.PARTIALLY_CORRECT) and bool(probes) \
-        and probe_entries is not None
-    return CodeGrade(report, fingerprint.from_entries(exercise, probes, probe_entries) if wrong else None)
-
-
-def get_submission(db, principal: Principal, submission_id: str) -> dict:
-    row = db.get(Submission, submission_id)
-    if row is None or not may_read(principal, row.learner, row.course_id):
-        raise NotFound(f"There is no submission {submission_id!r} that this key may read.")
-    return row.report
-
-
-def step_errors(db, ctx: Context, principal: Principal, submission_id: str) -> dict:
-    """Per time step, the relative error of each time-indexed part of a numeric answer (2 significant
-    digits, like the report's errors): what the report page plots, for clients that draw it."""
-    get_submission(db, principal, submission_id)  # the same authorization as the report
-    row = db.get(Submission, submission_id)
-    exercise = ctx.catalog.get(row.exercise_id)
-    if row.kind != "numeric" or not row.answer or exercise is None or row.exercise_version != exercise.version:
-        return {"id": row.id, "parts": {}}
-    steps = series.step_errors(exercise, exercise.instance(row.seed), row.answer)
-    return {"id": row.id, "parts": {name: [[t, float(f"{error:.2g}")] for t, error in points]
-                                    for name, points in steps.items()}}
-
-
-def list_submissions(db, principal: Principal, *, learner=None, exercise_id=None, course_id=None,
-                     limit=50, cursor=None) -> tuple[list[dict], str | None]:
-    """Newest first, a page at a time: (reports, the cursor of the next page or None). A learner key
-    sees only its own learner's, an instructor key only its course's. Keyset pagination on
-    (created_at, id): a page costs the same however many rows come before it."""
-    if principal.role == "learner":
-        learner = acting_learner(principal, learner)
-    if principal.role == "instructor":
-        if course_id not in (None, principal.course_id):
-            raise Forbidden(f"This instructor key is for course {principal.course_id!r}.")
-        if principal.course_id is None:  # an instructor key without a course sees nothing
-            return [], None
-        course_id = principal.course_id
-    query = select(Submission.report, Submission.created_at, Submission.id).order_by(
-        Submission.created_at.desc(), Submission.id.desc()).limit(limit + 1)
-    for column, value in ((Submission.learner, learner), (Submission.exercise_id, exercise_id),
-                          (Submission.course_id, course_id)):
-        if value:
-            query = query.where(column == value)
-    if cursor:
-        at, row_id = _read_cursor(cursor)
-        query = query.where(or_(Submission.created_at < at, and_(Submission.created_at == at, Submission.id < row_id)))
-    rows = db.execute(query).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [r.report for r in rows], (_cursor(rows[-1].created_at, rows[-1].id) if more else None)
-
-
-def _cursor(created_at, row_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
-
-
-def _read_cursor(cursor: str):
-    try:
-        at, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), row_id
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("cursor is not one this service gave out; start without it.",
-                             errors={"cursor": ["not a cursor"]}) from None
 
 
 def _meta(row: Submission) -> dict:

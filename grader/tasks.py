@@ -10,7 +10,7 @@ import redis
 from celery import Celery, Task
 from sqlalchemy import insert, select, update
 
-from grader import service, storage, summaries
+from grader import codegrading, service, storage, summaries
 from grader.catalog import get_catalog
 from grader.grading.report import PartResult, Report, Verdict
 from grader.groups import diagnoses
@@ -110,8 +110,8 @@ def grade_queued(app, submission_id: str, request_id: str | None = None) -> str:
     if row.grading_attempts > app.config["GRADING_MAX_ATTEMPTS"]:
         report = _given_up(exercise, row.grading_attempts - 1)
     else:
-        row.hidden_seeds = row.hidden_seeds or service.draw_seeds(ctx)
-        graded = service.grade_code(ctx, exercise, row.source, row.hidden_seeds, request_id=request_id,
+        row.hidden_seeds = row.hidden_seeds or codegrading.draw_seeds(ctx)
+        graded = codegrading.grade_code(ctx, exercise, row.source, row.hidden_seeds, request_id=request_id,
                                     probes=row.course_id is not None)
         report, row.fingerprint = graded.report, graded.fingerprint
     service.record(row, report, penalty)

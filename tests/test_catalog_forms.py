@@ -146,11 +146,11 @@ def test_the_guarantee_check_finds_d_equal_to_h():
 def test_shifted_chunks_in_code_are_named_whatever_modes_the_hidden_instances_ask(app, zygote, mode):
     """Both regular instances slide (the slip cannot show there: named from the chunked edge case),
     or both are chunked; never graded correct."""
-    from grader import service
+    from grader import codegrading
     from tests.test_catalog import with_mistake
     exercise = CATALOG["truncated-bptt"]
     seeds = [s for s in range(200) if exercise.instance(s).params["mode"] == mode][:2]
     source = with_mistake(exercise, "truncation-off-by-one/shifted-chunks")
-    report = service.grade_code_submission(app.extensions["grader.context"], exercise, source, seeds)
+    report = codegrading.grade_code_submission(app.extensions["grader.context"], exercise, source, seeds)
     assert [m.slug for m in report.misconceptions] == ["truncation-off-by-one"]
     assert report.verdict in ("partially_correct", "incorrect")

@@ -1,7 +1,7 @@
 """Submitting answers and reading the stored reports."""
 from flask import current_app, g, json, request, url_for
 
-from grader import service, storage
+from grader import service, storage, submissions
 from grader.api.base import ApiBlueprint
 from grader.api.catalog import context
 from grader.auth import require
@@ -64,7 +64,7 @@ def _wait_seconds() -> float:
 @require("admin", "instructor", "learner")
 def get_submission(submission_id):
     """One stored report; a learner key reads only its own."""
-    report = service.get_submission(storage.session(current_app), g.principal, submission_id)
+    report = submissions.get_submission(storage.session(current_app), g.principal, submission_id)
     return current_app.response_class(json.dumps(report), mimetype="application/json")
 
 
@@ -74,7 +74,7 @@ def get_submission(submission_id):
 @require("admin", "instructor", "learner")
 def get_step_errors(submission_id):
     """Relative error per time step of each time-indexed part (numeric answers): the report's plot data."""
-    return service.step_errors(storage.session(current_app), context(), g.principal, submission_id)
+    return submissions.step_errors(storage.session(current_app), context(), g.principal, submission_id)
 
 
 @blp.route("/submissions")
@@ -85,7 +85,7 @@ def get_step_errors(submission_id):
 def list_submissions(query):
     """Stored reports, newest first, filtered by learner and exercise; learners see their own. A page
     at a time: the `Link: <…>; rel="next"` header names the next page (cursor pagination)."""
-    reports, cursor = service.list_submissions(storage.session(current_app), g.principal, **query)
+    reports, cursor = submissions.list_submissions(storage.session(current_app), g.principal, **query)
     headers = {}
     if cursor:
         args = {k: v for k, v in query.items() if k != "cursor"}

@@ -7,7 +7,7 @@ from flask import (Blueprint, Response, current_app, flash, g, redirect, render_
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from grader import courses, delivery, gradebook, service, storage
+from grader import courses, delivery, gradebook, service, storage, submissions
 from grader.api.catalog import context
 from grader.lti import roster
 from grader.auth import require_course
@@ -100,7 +100,7 @@ def stats(course_id, exercise_id):
 def learner_attempts(course_id, learner):
     """One learner's submissions in the course, grouped by exercise, each linking to its report."""
     _course(course_id)
-    reports, cursor = service.list_submissions(storage.session(current_app), g.principal, learner=learner,
+    reports, cursor = submissions.list_submissions(storage.session(current_app), g.principal, learner=learner,
                                                course_id=course_id, limit=100,
                                                cursor=request.args.get("cursor") or None)
     return render_template("history.html", groups=progress.grouped(reports, context().catalog),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template, request, url_for
 
-from grader import service, storage
+from grader import storage, submissions
 from grader.catalog import get_catalog
 from grader.grading import series
 from grader.storage.models import Submission
@@ -19,7 +19,7 @@ SILENT = ("correct",)  # a part with this verdict has nothing to plot
 @login_required
 def report(submission_id):
     db = storage.session(current_app)
-    stored = service.get_submission(db, g.principal, submission_id)
+    stored = submissions.get_submission(db, g.principal, submission_id)
     row = db.get(Submission, submission_id)
     catalog = get_catalog(current_app)
     ex = catalog.get(row.exercise_id)
@@ -57,7 +57,7 @@ def _instance_note(stored) -> str | None:
 @bp.route("/history")
 @login_required
 def history():
-    reports, cursor = service.list_submissions(storage.session(current_app), g.principal, limit=100,
+    reports, cursor = submissions.list_submissions(storage.session(current_app), g.principal, limit=100,
                                                cursor=request.args.get("cursor") or None)
     return render_template("history.html", groups=progress.grouped(reports, get_catalog(current_app)),
                            heading="My attempts" if g.principal.role == "learner" else "Course submissions",
