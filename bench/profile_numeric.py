@@ -30,7 +30,7 @@ STEPS = {  # step -> (file suffix, function name)
     "report document": ("grader/service.py", "record"),
     "rate limit: read (before grading)": ("grader/ratelimit.py", "check"),
     "rate limit: upsert": ("grader/ratelimit.py", "count"),
-    "statistics summaries": ("grader/summaries.py", "add"),
+    "statistics summaries": ("grader/courses/summaries.py", "add"),
     "submission and slug rows (Core)": ("grader/storage/__init__.py", "insert_new"),
     "ORM flush and commit": ("sqlalchemy/orm/session.py", "commit"),
     "response JSON": ("flask/json/__init__.py", "dumps"),

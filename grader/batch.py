@@ -7,7 +7,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from grader import courses, gradebook, service, storage
+from grader import courses, service, storage
+from grader.courses import gradebook
 from grader.auth import Principal
 from grader.problems import GraderError
 

@@ -118,7 +118,7 @@ def deliver_command():
 def regrade_command(exercise_id, course_id):
     """Regrade the submissions made against an older version of EXERCISE_ID, in the foreground,
     committing batch by batch (resumes an unfinished regrade of the same exercise and course)."""
-    from grader import regrade
+    from grader.courses import regrade
     from grader.auth import Principal
     db = storage.session(current_app)
     ctx = current_app.extensions["grader.context"]
@@ -150,7 +150,8 @@ def sweep_pending_command(older_than_s):
 def rebuild_summaries_command():
     """Recompute the statistics' summaries from the stored submissions (after rows were loaded or
     edited in the database directly, bypassing the service)."""
-    from grader import storage, summaries
+    from grader import storage
+    from grader.courses import summaries
     with storage.engine_of(current_app).begin() as connection:
         summaries.rebuild(connection)
     click.echo("summaries rebuilt")

@@ -5,7 +5,8 @@ from contextlib import ExitStack
 
 from sqlalchemy import delete, select
 
-from grader import storage, summaries
+from grader import storage
+from grader.courses import summaries
 
 from grader.storage.models import ApiKey, Enrollment, Submission, utcnow
 

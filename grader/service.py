@@ -12,8 +12,8 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from grader import (codegrading, courses, delivery, fairshare, metrics, notebooks, ratelimit, storage, summaries,
-                    tokens)
+from grader import codegrading, courses, delivery, fairshare, metrics, notebooks, ratelimit, storage, tokens
+from grader.courses import summaries
 from grader.lti import passback
 from grader.auth import Principal, acting_learner
 from grader.catalog import Exercise

@@ -10,7 +10,8 @@ import redis
 from celery import Celery, Task
 from sqlalchemy import insert, select, update
 
-from grader import codegrading, service, storage, summaries
+from grader import codegrading, service, storage
+from grader.courses import summaries
 from grader.catalog import get_catalog
 from grader.grading.report import PartResult, Report, Verdict
 from grader.groups import diagnoses
@@ -77,7 +78,7 @@ def init_app(app) -> None:
 
     @celery.task(name="grader.regrade", base=AppTask)
     def regrade_job(job_id):
-        from grader import regrade
+        from grader.courses import regrade
         return regrade.run(storage.session(app), app.extensions["grader.context"], job_id).status
 
     @celery.task(name="grader.sweep_pending", base=AppTask)

@@ -164,7 +164,7 @@ def test_a_poisoned_submission_is_given_up_not_retried_forever(tmp_path, zygote)
 def test_a_queued_grade_moves_the_statistics_summaries(tmp_path, zygote):
     """A pending submission counts as an ungraded attempt; once a worker grades it, the statistics'
     summaries are what a rebuild from the stored rows gives (a wrong solution names its slug)."""
-    from grader import gradebook, summaries
+    from grader.courses import gradebook, summaries
     from grader.catalog import get_catalog
     from grader.tasks import grade_queued
     from tests.test_summaries import snapshot

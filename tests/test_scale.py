@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from grader import auth, gradebook, storage, summaries
+from grader import auth, storage
+from grader.courses import gradebook, summaries
 from grader.catalog import get_catalog
 from grader.storage.models import Assignment, Course, Enrollment, Submission, SubmissionMisconception
 from tests import gradebook_oracle
@@ -143,7 +144,7 @@ def test_listings_page_with_a_cursor_in_the_old_order(filled):
 
 def test_a_regrade_commits_batch_by_batch_and_resumes_where_it_stopped(app, client, admin, make_key,
                                                                        fetch_instance, submit, monkeypatch):
-    from grader import regrade
+    from grader.courses import regrade
     from grader.auth import Principal
     from grader.reference.linear import linear_bptt
     ann = make_key("learner", "ann")

@@ -1,11 +1,12 @@
-"""The statistics' summaries (grader.summaries), kept as submissions are stored, regraded and erased,
+"""The statistics' summaries (grader.courses.summaries), kept as submissions are stored, regraded and erased,
 are exactly what a rebuild from the stored rows gives, on SQLite and PostgreSQL; and the statistics
 read from them agree with the implementation they replaced (tests/gradebook_oracle.py)."""
 import numpy as np
 import pytest
 from sqlalchemy import select, text
 
-from grader import auth, gradebook, storage, summaries
+from grader import auth, storage
+from grader.courses import gradebook, summaries
 from grader.catalog import get_catalog
 from grader.storage.models import Assignment, Course, Enrollment, Submission
 from tests import gradebook_oracle

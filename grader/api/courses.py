@@ -1,7 +1,8 @@
 """Courses, learners, assignments, the gradebook, class analytics, regrades and learner data."""
 from flask import current_app, g, json, request, stream_with_context, url_for
 
-from grader import courses, gradebook, learners, regrade as regrades, service, storage
+from grader import courses, learners, service, storage
+from grader.courses import gradebook, regrade as regrades
 from grader.delivery import delivery_states
 from grader.api.base import ApiBlueprint
 from grader.api.catalog import context

@@ -13,7 +13,8 @@ from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from sqlalchemy import select
 
-from grader import delivery, gradebook, storage
+from grader import delivery, storage
+from grader.courses import gradebook
 from grader.lti.connector import Connector, token_cache
 from grader.lti.tool import tool_conf
 from grader.storage.models import Assignment, LtiLink, LtiResourceLink, utcnow

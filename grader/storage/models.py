@@ -137,7 +137,7 @@ class SubmissionMisconception(Base):
 
 class LearnerSummary(Base):
     """One learner's attempts at one exercise in one course ('' for none), kept as submissions are
-    stored (grader.summaries): what an exercise's statistics add up."""
+    stored (grader.courses.summaries): what an exercise's statistics add up."""
 
     __tablename__ = "learner_summaries"
 

@@ -7,7 +7,8 @@ from flask import (Blueprint, Response, current_app, flash, g, redirect, render_
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from grader import courses, delivery, gradebook, service, storage, submissions
+from grader import courses, delivery, service, storage, submissions
+from grader.courses import gradebook
 from grader.api.catalog import context
 from grader.lti import roster
 from grader.auth import require_course

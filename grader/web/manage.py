@@ -11,7 +11,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from grader import auth, courses, gradebook, storage
+from grader import auth, courses, storage
+from grader.courses import gradebook
 from grader.api.catalog import context
 from grader.problems import Forbidden, GraderError, InvalidRequest
 from grader.schemas import AssignmentInSchema, EnrollInSchema

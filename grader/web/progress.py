@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from grader import courses, gradebook
+from grader import courses
+from grader.courses import gradebook
 from grader.storage.models import Course, Enrollment, Submission
 
 _SECTION = re.compile(r"0\.17 §([\d.]+)")

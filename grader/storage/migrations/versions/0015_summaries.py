@@ -1,5 +1,5 @@
 """Statistics kept as they happen: a summary row per learner and exercise, the learners each
-misconception slug was named for, and its counts per UTC day (grader.summaries), filled from the
+misconception slug was named for, and its counts per UTC day (grader.courses.summaries), filled from the
 stored rows.
 
 Revision ID: 0015
@@ -9,7 +9,7 @@ Create Date: 2026-11-30
 from alembic import op
 import sqlalchemy as sa
 
-from grader import summaries
+from grader.courses import summaries
 
 revision = "0015"
 down_revision = "0014"

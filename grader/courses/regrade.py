@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
 
-from grader import summaries
+from grader.courses import summaries
 from grader.auth import Principal
 from grader.grading.numeric import grade_numeric
 from grader.groups import diagnoses

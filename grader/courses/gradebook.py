@@ -125,7 +125,7 @@ def _csv_text(rows: list[dict], header: bool = False) -> str:
 def stats(db, exercise, course_id: str | None) -> dict:
     """Attempts, score distribution, first-try correct rate, and misconceptions ranked by the number of
     learners who hit them, with their counts per day: read from the summaries kept as submissions are
-    stored (grader.summaries), a row per learner rather than per submission."""
+    stored (grader.courses.summaries), a row per learner rather than per submission."""
     course_id = course_id or None  # an empty ?course_id= means every course, as it always did
     table, where = LearnerSummary, _scope(LearnerSummary, exercise.id, course_id)
     learners = func.count() if course_id is not None else func.count(distinct(table.learner))
