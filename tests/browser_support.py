@@ -87,6 +87,15 @@ def page(browser, request):
     page.context.close()
 
 
+@pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
+def sized(browser, request):
+    """A page at the desktop width or the phone width."""
+    page = new_page(browser, WIDTHS[request.param])
+    yield page
+    keep_failure_screenshot(page, request)
+    page.context.close()
+
+
 def keep_failure_screenshot(page, request):
     if getattr(request.node, "report_call", None) is not None and request.node.report_call.failed:
         ARTIFACTS.mkdir(exist_ok=True)

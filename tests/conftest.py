@@ -51,6 +51,20 @@ def either_zygote(request, zygote):
         yield request.param
 
 
+@contextlib.contextmanager
+def own_zygote(path: str, *args: str):
+    """A zygote of its own on `path`, started as production starts it, with these extra arguments."""
+    process = subprocess.Popen([sys.executable, "-I", str(ZYGOTE), "--socket", path, *args],
+                               env={}, stdout=subprocess.PIPE, text=True)
+    process.stdout.readline()
+    try:
+        yield path
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'grader.sqlite'}",

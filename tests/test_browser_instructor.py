@@ -7,18 +7,10 @@ import pytest
 
 from grader import delivery, storage
 from grader.storage.models import LtiContext
-from tests.browser_support import (WIDTHS, browser, course, keep_failure_screenshot, live, log_in,  # noqa: F401
-                                   needs_chromium, new_page, overflow, page)
+from tests.browser_support import (browser, course, live, log_in, needs_chromium, new_page, overflow,  # noqa: F401
+                                   page, sized)
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
-def sized(browser, request):
-    page = new_page(browser, WIDTHS[request.param])
-    yield page
-    keep_failure_screenshot(page, request)
-    page.context.close()
 
 
 def test_an_instructor_lands_on_their_course_list(page, course):

@@ -8,20 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.browser_support import (WIDTHS, api, browser, in_viewport, keep_failure_screenshot,  # noqa: F401
-                                   live, log_in, needs_chromium, new_page, overflow, page, submit_numeric)
+from tests.browser_support import (WIDTHS, api, browser, in_viewport, live, log_in, needs_chromium,  # noqa: F401
+                                   new_page, overflow, page, sized, submit_numeric)
 
 pytestmark = needs_chromium
 SOLUTION = Path(__file__).parent.parent / "exercises" / "hidden-state-gradient" / "solution.py"
-
-
-@pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
-def sized(browser, request):
-    """A page at the desktop width or the phone width."""
-    page = new_page(browser, WIDTHS[request.param])
-    yield page
-    keep_failure_screenshot(page, request)
-    page.context.close()
 
 
 def assign(live, exercise_id, **fields):
@@ -55,13 +46,17 @@ def test_a_used_up_attempt_limit_is_said_at_the_form_with_the_input_kept(sized, 
     assert "0 left" in sized.inner_text(".assignment")
 
 
-def test_the_code_box_keeps_the_graded_code_and_tab_indents(page, live, zygote):
+def submit_code_on_page(page, live, source):
+    """As the learner: open hidden-state-gradient, paste the source, submit, wait for the report."""
     log_in(page, live, live["learner"])
     page.goto(live["url"] + "/exercises/hidden-state-gradient")
-    source = SOLUTION.read_text().replace('MISTAKE = None', 'MISTAKE = None  # my own version')
     page.fill("#source", source)
     page.click("#submit-code")
     page.wait_for_selector("#verdict")
+
+
+def test_the_code_box_keeps_the_graded_code_and_tab_indents(page, live, zygote):
+    submit_code_on_page(page, live, SOLUTION.read_text().replace('MISTAKE = None', 'MISTAKE = None  # my own version'))
     graded = page.locator("pre.source")
     assert graded.count() == 1 and "MISTAKE = None  # my own version" in graded.inner_text()  # the code graded
     assert page.inner_text("#verdict") == "Correct"
@@ -78,12 +73,8 @@ def test_the_code_box_keeps_the_graded_code_and_tab_indents(page, live, zygote):
 
 
 def test_a_runtime_error_is_said_once_and_where(page, live, zygote):
-    log_in(page, live, live["learner"])
-    page.goto(live["url"] + "/exercises/hidden-state-gradient")
-    source = SOLUTION.read_text().replace("    T = dL_do.shape[0]\n", "    T = dL_do.shape[0]\n    T = T / 0\n")
-    page.fill("#source", source)
-    page.click("#submit-code")
-    page.wait_for_selector("#verdict")
+    submit_code_on_page(page, live, SOLUTION.read_text().replace("    T = dL_do.shape[0]\n",
+                                                                "    T = dL_do.shape[0]\n    T = T / 0\n"))
     text = page.inner_text("main")
     assert text.count("ZeroDivisionError") == 1, text  # once, not once per hidden instance
     assert page.locator("#parts").count() == 0  # no empty parts table

@@ -88,29 +88,34 @@ def test_another_worker_with_the_cache_off_refuses_a_key_revoked_elsewhere(tmp_p
     assert other.test_client().get("/api/v1/submissions", headers=learner).status_code == 401
 
 
+def submit_concurrently(app, key, exercise_id, instances, threads) -> list[int]:
+    """Right answers to these instances from `threads` threads (a client each, as gthread workers
+    serve them), started together; the status of every response."""
+    solve, statuses, lock, start = get_catalog(app)[exercise_id].solve, [], threading.Lock(), threading.Barrier(threads)
+
+    def send(chunk):
+        client = app.test_client()
+        start.wait()
+        for instance in chunk:
+            status = client.post("/api/v1/submissions", headers=key, json={
+                "exercise_id": exercise_id, "kind": "numeric", "instance_token": instance["token"],
+                "answer": to_json(solve(instance["arrays"]))}).status_code
+            with lock:
+                statuses.append(status)
+    workers = [threading.Thread(target=send, args=(instances[k::threads],)) for k in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return statuses
+
+
 def test_concurrent_submissions_on_sqlite_are_all_stored(app, fetch_instance):
     """Writers of one process queue on a lock (storage.writing) instead of SQLite's sleeping busy handler."""
     with app.app_context():
         key = {"Authorization": f"Bearer {auth.create_key(storage.session(app), role='learner', learner='pat').key}"}
     instances = [fetch_instance("tanh-rnn-bptt", key, attempt=k) for k in range(1, 41)]
-    catalog = get_catalog(app)
-    statuses, lock = [], threading.Lock()
-
-    def send(chunk):
-        client = app.test_client()  # a client per thread, as gthread workers serve them
-        for instance in chunk:
-            answer = to_json(catalog["tanh-rnn-bptt"].solve(instance["arrays"]))
-            status = client.post("/api/v1/submissions", headers=key, json={
-                "exercise_id": "tanh-rnn-bptt", "kind": "numeric", "instance_token": instance["token"],
-                "answer": answer}).status_code
-            with lock:
-                statuses.append(status)
-    threads = [threading.Thread(target=send, args=(instances[k::8],)) for k in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert statuses == [201] * 40
+    assert submit_concurrently(app, key, "tanh-rnn-bptt", instances, threads=8) == [201] * 40
     assert count_submissions(app) == 40
 
 
@@ -121,23 +126,7 @@ def test_concurrent_submissions_at_the_limit_cannot_pass_together(app, fetch_ins
     with app.app_context():
         key = {"Authorization": f"Bearer {auth.create_key(storage.session(app), role='learner', learner='max').key}"}
     instances = [fetch_instance("linear-bptt", key, attempt=k) for k in range(1, 13)]
-    statuses, lock, start = [], threading.Lock(), threading.Barrier(6)
-
-    def send(chunk):
-        client = app.test_client()
-        start.wait()
-        for instance in chunk:
-            status = client.post("/api/v1/submissions", headers=key, json={
-                "exercise_id": "linear-bptt", "kind": "numeric", "instance_token": instance["token"],
-                "answer": to_json(get_catalog(app)["linear-bptt"].solve(instance["arrays"]))}).status_code
-            with lock:
-                statuses.append(status)
-    threads = [threading.Thread(target=send, args=(instances[k::6],)) for k in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [201] * 5 + [429] * 7
+    assert sorted(submit_concurrently(app, key, "linear-bptt", instances, threads=6)) == [201] * 5 + [429] * 7
     assert count_submissions(app) == 5
 
 

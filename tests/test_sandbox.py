@@ -11,7 +11,7 @@ import time
 import pytest
 
 from grader.sandbox import SandboxClient
-from tests.conftest import TEST_LIMITS, ZYGOTE, ZYGOTE_DIR
+from tests.conftest import TEST_LIMITS, ZYGOTE_DIR, own_zygote
 from tests.test_catalog import CATALOG
 
 pytestmark = pytest.mark.usefixtures("either_zygote")  # every test from both zygotes (torch loaded)
@@ -284,14 +284,8 @@ def test_without_a_sandbox_code_is_refused_with_503(app, client, alice, submit_c
 @pytest.fixture
 def weakened_zygote(tmp_path):
     """A strict zygote told that Landlock is missing: it must refuse every job."""
-    path = str(tmp_path / "weak.sock")
-    process = subprocess.Popen([sys.executable, "-I", str(ZYGOTE), "--socket", path, "--disable", "landlock_abi"],
-                               env={}, stdout=subprocess.PIPE, text=True)
-    process.stdout.readline()
-    yield path
-    process.terminate()
-    process.wait(timeout=10)
-    process.stdout.close()
+    with own_zygote(str(tmp_path / "weak.sock"), "--disable", "landlock_abi") as path:
+        yield path
 
 
 def test_a_missing_layer_fails_closed(app, client, alice, submit_code, weakened_zygote, tmp_path):

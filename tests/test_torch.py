@@ -2,14 +2,12 @@
 every route, and allowed where it is the subject; d2l's own training loop graded; tensors as results;
 a deployment without torch says so."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from grader.sandbox import SandboxClient
-from tests.conftest import TEST_LIMITS, ZYGOTE
+from tests.conftest import TEST_LIMITS, own_zygote
 from tests.test_catalog import CATALOG, with_mistake
 from tests.test_sandbox import PROBE, run_attack  # noqa: F401 (run_attack is a fixture)
 
@@ -243,14 +241,8 @@ def test_the_zygote_preloads_torch_with_one_thread(zygote, client):
 @pytest.fixture
 def torchless_zygote(tmp_path):
     """A strict zygote of a deployment without torch (--without-torch: as if it were not installed)."""
-    path = str(tmp_path / "torchless.sock")
-    process = subprocess.Popen([sys.executable, "-I", str(ZYGOTE), "--socket", path, "--without-torch"],
-                               env={}, stdout=subprocess.PIPE, text=True)
-    process.stdout.readline()
-    yield path
-    process.terminate()
-    process.wait(timeout=10)
-    process.stdout.close()
+    with own_zygote(str(tmp_path / "torchless.sock"), "--without-torch") as path:
+        yield path
 
 
 def test_without_torch_a_torch_submission_is_told_so(app, alice, submit_code, torchless_zygote):
