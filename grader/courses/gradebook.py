@@ -108,10 +108,6 @@ def csv_lines(db, course_id: str, learner: str | None = None) -> Iterator[str]:
         db.expunge_all()  # nothing of a page stays in the session
 
 
-def as_csv(rows: list[dict]) -> str:
-    return _csv_text(rows, header=True)
-
-
 def _csv_text(rows: list[dict], header: bool = False) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")

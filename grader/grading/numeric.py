@@ -91,7 +91,7 @@ def _grade_part(exercise, instance, part, rung) -> PartResult:
     if near_miss:
         info = exercise.misconception(near_miss)
         return _correct(part, error, f"{part.name} is accepted: it matches {info.title.lower()}.", (near_miss,))
-    if part.kind == ARRAY and not rung.transposed and precision.within_float32(part, expected=expected, actual=actual):
+    if part.kind == ARRAY and not rung.transposed and precision.within_float32(part, error=error, actual=actual):
         return _float32(exercise, part, error)
     slugs = _diagnose(exercise, instance, part, actual, rung.transposed)
     if part.kind == SAMPLES:

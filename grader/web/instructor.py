@@ -25,7 +25,8 @@ MISTAKES_SHOWN = 8
 PASSBACKS_SHOWN = 500  # the newest; the API lists them all
 
 
-def _course(course_id):
+def staff_course(course_id):
+    """The course, if the logged-in instructor or admin may see it (the course pages' one check)."""
     if g.principal.role == "learner":
         raise Forbidden("Only instructors and admins see the course pages.")
     return courses.get_course(storage.session(current_app), g.principal, course_id)
@@ -35,7 +36,7 @@ def _course(course_id):
 @login_required
 def course(course_id):
     db = storage.session(current_app)
-    course = _course(course_id)
+    course = staff_course(course_id)
     learners = gradebook.learner_page(db, course_id, request.args.get("after") or None, gradebook.PAGE + 1)
     more, learners = len(learners) > gradebook.PAGE, learners[:gradebook.PAGE]  # one more: is there a next page
     assignments = courses.list_assignments(db, course_id)
@@ -48,7 +49,7 @@ def course(course_id):
     regrades = db.scalars(select(RegradeJob).where(RegradeJob.course_id == course_id)
                           .order_by(RegradeJob.created_at.desc()).limit(5)).all()
     return render_template("gradebook.html", course=course, course_id=course_id, lines=lines, assignments=assignments,
-                           names=names, catalog=catalog,
+                           names=names,
                            roster=roster.can_sync(db, course_id), regrades=regrades,
                            next_page=url_for("instructor.course", course_id=course_id, after=learners[-1]) if more else None)
 
@@ -56,7 +57,7 @@ def course(course_id):
 @bp.route("/courses/<course_id>/passbacks")
 @login_required
 def passbacks(course_id):
-    _course(course_id)
+    staff_course(course_id)
     rows = delivery.delivery_states(storage.session(current_app), course_id, limit=PASSBACKS_SHOWN)
     return render_template("passbacks.html", course_id=course_id, rows=rows)
 
@@ -64,7 +65,7 @@ def passbacks(course_id):
 @bp.route("/courses/<course_id>/roster-sync", methods=["POST"])
 @login_required
 def roster_sync(course_id):
-    _course(course_id)
+    staff_course(course_id)
     result = roster.sync(current_app, course_id)
     flash(f"{result['learners']} learners in the LMS roster; {result['new']} newly enrolled.", "info")
     return redirect(url_for("instructor.course", course_id=course_id))
@@ -73,7 +74,7 @@ def roster_sync(course_id):
 @bp.route("/courses/<course_id>/gradebook.csv")
 @login_required
 def gradebook_csv(course_id):
-    _course(course_id)
+    staff_course(course_id)
     text = stream_with_context(gradebook.csv_lines(storage.session(current_app), course_id))
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="gradebook-{course_id}.csv"'})
@@ -82,7 +83,7 @@ def gradebook_csv(course_id):
 @bp.route("/courses/<course_id>/exercises/<exercise_id>")
 @login_required
 def stats(course_id, exercise_id):
-    _course(course_id)
+    staff_course(course_id)
     require_course(g.principal, course_id)
     db, exercise = storage.session(current_app), service.find_exercise(context(), exercise_id)
     data = gradebook.stats(db, exercise, course_id)
@@ -100,7 +101,7 @@ def stats(course_id, exercise_id):
 @login_required
 def learner_attempts(course_id, learner):
     """One learner's submissions in the course, grouped by exercise, each linking to its report."""
-    _course(course_id)
+    staff_course(course_id)
     reports, cursor = submissions.list_submissions(storage.session(current_app), g.principal, learner=learner,
                                                course_id=course_id, limit=100,
                                                cursor=request.args.get("cursor") or None)
@@ -113,7 +114,7 @@ def learner_attempts(course_id, learner):
 @bp.route("/courses/<course_id>/exercises/<exercise_id>/groups")
 @login_required
 def groups(course_id, exercise_id):
-    _course(course_id)
+    staff_course(course_id)
     ctx, db = context(), storage.session(current_app)
     exercise = service.find_exercise(ctx, exercise_id)
     return render_template("groups.html", course_id=course_id, exercise=exercise,
@@ -124,7 +125,7 @@ def groups(course_id, exercise_id):
 @bp.route("/courses/<course_id>/exercises/<exercise_id>/groups/<group_id>/name", methods=["POST"])
 @login_required
 def name_group(course_id, exercise_id, group_id):
-    _course(course_id)
+    staff_course(course_id)
     ctx = context()
     try:
         body = NameGroupSchema().load({k: request.form.get(k, "") for k in ("slug", "title", "message", "equation")})

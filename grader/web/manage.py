@@ -18,6 +18,7 @@ from grader.problems import Forbidden, GraderError, InvalidRequest
 from grader.schemas import AssignmentInSchema, EnrollInSchema
 from grader.storage.models import LtiContext
 from grader.web import progress
+from grader.web.instructor import staff_course
 from grader.web.pages import render_error
 from grader.web.session import login_required
 
@@ -28,12 +29,6 @@ ASSIGNMENT_FIELDS = ("exercise_id", "title", "max_attempts", "late_policy", "lat
 
 def _db():
     return storage.session(current_app)
-
-
-def _course(course_id):
-    if g.principal.role == "learner":
-        raise Forbidden("Only instructors and admins see the course pages.")
-    return courses.get_course(_db(), g.principal, course_id)
 
 
 @bp.route("/courses", endpoint="courses")
@@ -49,7 +44,7 @@ def courses_list():
 @bp.route("/courses/<course_id>/people", methods=["GET", "POST"])
 @login_required
 def people(course_id):
-    course, issued, error = _course(course_id), [], None
+    course, issued, error = staff_course(course_id), [], None
     if request.method == "POST":
         try:
             body = EnrollInSchema().load({"learners": _learner_ids(), "keys": bool(request.form.get("keys"))})
@@ -77,7 +72,7 @@ def _learner_ids() -> list[str]:
 @bp.route("/courses/<course_id>/keys/<key_id>/revoke", methods=["POST"])
 @login_required
 def revoke(course_id, key_id):
-    _course(course_id)
+    staff_course(course_id)
     key = auth.revoke_key(_db(), key_id, course_id)
     flash(f"Key {key.id} ({key.learner or key.role}) is revoked.", "info")
     return redirect(url_for("manage.people", course_id=course_id))
@@ -86,7 +81,7 @@ def revoke(course_id, key_id):
 @bp.route("/courses/<course_id>/assignments", methods=["GET", "POST"])
 @login_required
 def assignments(course_id):
-    course, errors = _course(course_id), {}
+    course, errors = staff_course(course_id), {}
     if request.method == "POST":
         try:
             fields = AssignmentInSchema().load(_assignment_form())

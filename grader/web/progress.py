@@ -84,24 +84,27 @@ def _status(p: AssignmentProgress, now: datetime) -> str:
     a = p.assignment
     if p.score is not None and p.score >= p.max_score - 1e-9:
         return "Done"
-    if a.opens_at and now < _aware(a.opens_at):
+    if a.opens_at and now < courses._aware(a.opens_at):
         return "Not open yet"
     if p.attempts_left == 0:
         return "No attempts left"
-    if a.due_at and now > _aware(a.due_at):
+    if a.due_at and now > courses._aware(a.due_at):
         return "Closed" if a.late_policy == "refuse" else "Overdue (late penalty)"
     return "In progress" if p.attempts else "Not started"
 
 
 def assignment_for(db, catalog: dict, principal, exercise_id: str) -> AssignmentProgress | None:
-    """The learner's assignment of this exercise in the key's course, if there is exactly one."""
+    """The learner's assignment of this exercise in the key's course, if there is exactly one: that
+    assignment's row only, not the whole course's."""
     if principal.role != "learner" or not principal.course_id:
         return None
-    for course, rows in learner_courses(db, catalog, principal.learner, principal.course_id):
-        found = [p for p in rows if p.assignment.exercise_id == exercise_id]
-        if len(found) == 1:
-            return found[0]
-    return None
+    enrolled = db.scalar(select(Enrollment.learner).where(Enrollment.course_id == principal.course_id,
+                                                          Enrollment.learner == principal.learner))
+    found = [a for a in courses.list_assignments(db, principal.course_id) if a.exercise_id == exercise_id]
+    if enrolled is None or len(found) != 1:
+        return None
+    row = gradebook.rows_of(db, principal.course_id, [principal.learner], found)[0]
+    return _progress(found[0], row, catalog, datetime.now(timezone.utc))
 
 
 def grouped(reports: list[dict], catalog: dict) -> list[dict]:
@@ -124,7 +127,3 @@ def last_source(db, learner: str, exercise_id: str) -> str | None:
     return db.scalar(select(Submission.source).where(
         Submission.learner == learner, Submission.exercise_id == exercise_id, Submission.kind == "code")
         .order_by(Submission.created_at.desc(), Submission.id.desc()).limit(1))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
