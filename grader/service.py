@@ -120,7 +120,7 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
     try:
         with storage.writing(db):  # the transaction's writes and its commit, nothing slower
             ratelimit.count(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
-            summaries.add(db, row, report_slugs(row.report))
+            summaries.add(db, row, [slug_row.slug for slug_row in row.slug_rows])  # index_slugs read them
             storage.insert_new(db, row, *row.slug_rows)
             owed = 0 if queued else schedule_deliveries(db, row)
             db.commit()
