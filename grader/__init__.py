@@ -14,12 +14,14 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.update(test_config)
 
+    from grader.api import fastlane
     from grader import (api, catalog, cli, delivery, deploy, errors, guards, keycache, logs, lti, metrics, sandbox,
                         service, storage, tasks, tokens, web)
 
     if not app.config["SECRET_KEY"]:
         # development secret: made once in the instance folder, never committed
         app.config["SECRET_KEY"] = tokens.load_or_create_secret(app.instance_path)
+    fastlane.init_app(app)  # inside ProxyFix: it reads the path and script name ProxyFix sets
     deploy.init_app(app)
     logs.init_app(app)
     errors.init_app(app)

@@ -75,13 +75,18 @@ def matches(key: ApiKey, secret: str) -> bool:
 
 def authenticate() -> Principal:
     """The caller's Principal from the Authorization header, or 401."""
-    header = request.headers.get("Authorization", "")
+    return principal_for(storage.session(current_app), current_app.extensions[keycache.EXTENSION],
+                         request.headers.get("Authorization", ""))
+
+
+def principal_for(db, keys: keycache.KeyCache, header: str) -> Principal:
+    """The Principal of an 'Authorization: Bearer <key>' header's key, or 401."""
     scheme, _, token = header.partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="bptt-grader"'}
     if scheme.lower() != "bearer" or not token.startswith(PREFIX + "_") or "." not in token:
         raise Unauthorized("Send an API key as 'Authorization: Bearer <key>'.", headers=challenge)
     key_id, _, secret = token[len(PREFIX) + 1:].partition(".")
-    key = current_app.extensions[keycache.EXTENSION].get(storage.session(current_app), key_id)
+    key = keys.get(db, key_id)
     if key is None or key.revoked_at is not None or not matches(key, secret):
         raise Unauthorized("The API key is unknown or revoked.", headers=challenge)
     return Principal(key_id=key.id, role=key.role, learner=key.learner, course_id=key.course_id)

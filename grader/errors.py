@@ -17,17 +17,28 @@ PROBLEM_JSON = "application/problem+json"
 
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", errors=None, headers=None):
     """Render one problem document as a Flask response tuple."""
-    body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": request.path}
-    if errors is not None:
-        body["errors"] = errors
+    body = document(status, title, detail, type_=type_, errors=errors, instance=request.path)
     return current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON,
                                       headers=headers or {})
 
 
+def document(status: int, title: str, detail: str, *, type_: str, errors, instance: str) -> dict:
+    """The RFC 9457 problem document."""
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": instance}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def grader_error_document(error: GraderError, type_base: str, instance: str) -> dict:
+    return document(error.status, error.title, error.detail, type_=type_base + error.slug, errors=error.errors,
+                    instance=instance)
+
+
 def handle_grader_error(error: GraderError):
-    base = current_app.config["PROBLEM_TYPE_BASE"]
-    return problem(error.status, error.title, error.detail, type_=base + error.slug,
-                   errors=error.errors, headers=error.headers)
+    body = grader_error_document(error, current_app.config["PROBLEM_TYPE_BASE"], request.path)
+    return current_app.response_class(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON,
+                                      headers=error.headers)
 
 
 def handle_http_exception(error: HTTPException):

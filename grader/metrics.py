@@ -44,9 +44,12 @@ def init_app(app) -> None:
     @app.after_request
     def count_request(response):
         from flask import request
-        route = request.url_rule.rule if request.url_rule else "<unmatched>"
-        REQUESTS.labels(route=route, method=request.method, status=str(response.status_code)).inc()
+        count(request.url_rule.rule if request.url_rule else "<unmatched>", request.method, response.status_code)
         return response
+
+
+def count(route: str, method: str, status: int) -> None:
+    REQUESTS.labels(route=route, method=method, status=str(status)).inc()
 
 
 def exposition(queue=None) -> tuple[bytes, str]:

@@ -11,15 +11,16 @@ import time
 from sqlalchemy import text
 
 from grader.problems import TooManyRequests
+from grader.storage.prepared import Cursor, Prepared
 
 # Plain SQL built once, one statement per number of buckets (SQLite >= 3.35 and PostgreSQL share
 # the upsert and RETURNING syntax): building ORM statements per request cost more than the queries.
 READ = {n: text("SELECT bucket, window_start, count FROM rate_counters WHERE bucket IN ("
                 + ", ".join(f":b{k}" for k in range(n)) + ")") for n in (1, 2)}
-BUMP = {n: text("INSERT INTO rate_counters (bucket, window_start, count) VALUES "
+BUMP = {n: Prepared(text("INSERT INTO rate_counters (bucket, window_start, count) VALUES "
                 + ", ".join(f"(:b{k}, :w{k}, 1)" for k in range(n))
                 + " ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1"
-                  " RETURNING bucket, count") for n in (1, 2)}
+                  " RETURNING bucket, count")) for n in (1, 2)}
 
 
 def scopes(limits: dict, *, learner: str, exercise_id: str, key_id: str | None, now: float | None = None):
@@ -56,7 +57,7 @@ def count(db, limits: dict, **who) -> None:
     params = {}
     for k, (bucket, start, _) in enumerate(windows):
         params[f"b{k}"], params[f"w{k}"] = bucket, start
-    counts = dict(db.connection().execute(BUMP[len(windows)], params).all())  # Core: cheaper than the ORM's
+    counts = dict(Cursor(db).execute(BUMP[len(windows)], params))
     for bucket, start, limit in windows:
         if counts[bucket] > limit["count"]:
             db.rollback()  # at once: on SQLite the transaction holds the write lock

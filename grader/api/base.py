@@ -32,24 +32,27 @@ def _finite_int(text):
     return int(text)
 
 
+def loads_strict(body: bytes):
+    """A JSON body with NaN, Infinity and overflowing numbers refused (NonFiniteNumber)."""
+    # a number can overflow a float64 only with a 3-digit exponent or 200 digits in a row (199
+    # digits times 1e99 is finite): only then is each number checked in Python (a call per
+    # number was a tenth of a numeric submission's parsing)
+    # (the regex reads UTF-8 digits: a UTF-16 or UTF-32 body, which json also accepts, is always checked)
+    careful = MAY_OVERFLOW.search(body) or json.detect_encoding(body) != "utf-8"
+    checked = {"parse_float": _finite_float, "parse_int": _finite_int} if careful else {}
+    return json.loads(body, parse_constant=_reject_constant, **checked)
+
+
 class StrictParser(FlaskParser):
     """Parse JSON bodies strictly: NaN, Infinity and overflowing numbers are refused."""
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return core.missing
-        body = req.get_data(cache=True)
-        # a number can overflow a float64 only with a 3-digit exponent or 200 digits in a row (199
-        # digits times 1e99 is finite): only then is each number checked in Python (a call per
-        # number was a tenth of a numeric submission's parsing)
-        # (the regex reads UTF-8 digits: a UTF-16 or UTF-32 body, which json also accepts, is always checked)
-        careful = MAY_OVERFLOW.search(body) or json.detect_encoding(body) != "utf-8"
-        checked = {"parse_float": _finite_float, "parse_int": _finite_int} if careful else {}
         try:
-            return json.loads(body, parse_constant=_reject_constant, **checked)
+            return loads_strict(req.get_data(cache=True))
         except RecursionError:
             abort(400, messages={"json": ["The JSON body is nested too deeply."]})
-
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, messages={"json": [f"The request body is not valid JSON ({error})."]})

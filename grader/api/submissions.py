@@ -1,7 +1,7 @@
 """Submitting answers and reading the stored reports."""
 from flask import current_app, g, json, request, url_for
 
-from grader import service, storage, submissions
+from grader import jsontext, service, storage, submissions
 from grader.api.base import ApiBlueprint
 from grader.api.catalog import context
 from grader.auth import require
@@ -44,7 +44,7 @@ def submit(body):
         if report["verdict"] == "pending":
             status, headers["Retry-After"] = 202, "1"
     # the report was dumped through SubmissionSchema when it was stored: send it as it is
-    return current_app.response_class(json.dumps(report), status=status, headers=headers, mimetype="application/json")
+    return current_app.response_class(jsontext.dumpb(report), status=status, headers=headers, mimetype="application/json")
 
 
 def _wait_seconds() -> float:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import bindparam, text
 
+from grader.storage.prepared import Cursor, Prepared
 from grader.storage.types import UTCDateTime
 
 # The score bin of a submission (int(5 * score / max_score), capped at 4; none when max_score <= 0),
@@ -76,7 +77,7 @@ REFRESH = [
 # this submission came before the stored first attempt (stored out of order, or a tie broken by id)
 EARLIER = ("excluded.first_at < learner_summaries.first_at OR (excluded.first_at = learner_summaries.first_at "
            "AND excluded.first_id < learner_summaries.first_id)")
-ADD_SUMMARY = text(
+ADD_SUMMARY = Prepared(text(
     "INSERT INTO learner_summaries (exercise_id, course_key, learner, attempts, bin0, bin1, bin2, bin3, bin4, "
     "first_at, first_id, first_correct) VALUES (:exercise_id, :course_key, :learner, 1, :b0, :b1, :b2, :b3, :b4, "
     ":at, :id, :correct) ON CONFLICT (exercise_id, course_key, learner) DO UPDATE SET "
@@ -85,7 +86,7 @@ ADD_SUMMARY = text(
     "bin3 = learner_summaries.bin3 + excluded.bin3, bin4 = learner_summaries.bin4 + excluded.bin4, "
     + ", ".join(f"{c} = CASE WHEN {EARLIER} THEN excluded.{c} ELSE learner_summaries.{c} END"
                 for c in ("first_at", "first_id", "first_correct"))
-).bindparams(bindparam("at", type_=UTCDateTime()))  # stored as every instant is (UTC digits on SQLite)
+).bindparams(bindparam("at", type_=UTCDateTime())))  # stored as every instant is (UTC digits on SQLite)
 ADD_SLUG_LEARNER = text(
     "INSERT INTO misconception_learners (exercise_id, course_key, slug, learner) "
     "VALUES (:exercise_id, :course_key, :slug, :learner) ON CONFLICT DO NOTHING")
@@ -95,6 +96,7 @@ ADD_DAY = text(
     "DO UPDATE SET count = misconception_days.count + excluded.count")
 
 
+ADD_SLUG_LEARNER_PREPARED, ADD_DAY_PREPARED = Prepared(ADD_SLUG_LEARNER), Prepared(ADD_DAY)  # a submission's own
 DROP_EMPTY_DAYS = text("DELETE FROM misconception_days WHERE exercise_id = :exercise_id AND count <= 0")
 
 
@@ -112,13 +114,13 @@ def add(db, row, slugs: list[str]) -> None:
     if row.verdict == "invalid":
         return
     key = {"exercise_id": row.exercise_id, "course_key": row.course_id or "", "learner": row.learner}
-    where, connection = score_bin(row.score, row.max_score), db.connection()  # Core: cheaper than the ORM's execute
-    connection.execute(ADD_SUMMARY, {**key, **{f"b{k}": int(k == where) for k in range(5)}, "at": row.created_at,
+    where, cursor = score_bin(row.score, row.max_score), Cursor(db)
+    cursor.execute(ADD_SUMMARY, {**key, **{f"b{k}": int(k == where) for k in range(5)}, "at": row.created_at,
                                      "id": row.id, "correct": int(row.verdict == "correct")})
     if slugs:
         day = row.created_at.strftime("%Y-%m-%d")  # created_at is UTC (storage.models.utcnow)
-        connection.execute(ADD_SLUG_LEARNER, [{**key, "slug": slug} for slug in slugs])
-        connection.execute(ADD_DAY, [{**key, "slug": slug, "day": day, "delta": 1} for slug in slugs])
+        cursor.execute_many(ADD_SLUG_LEARNER_PREPARED, [{**key, "slug": slug} for slug in slugs])
+        cursor.execute_many(ADD_DAY_PREPARED, [{**key, "slug": slug, "day": day, "delta": 1} for slug in slugs])
 
 
 @contextmanager

@@ -15,6 +15,9 @@ from flask import g
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from grader import jsontext
+from grader.storage import prepared
+
 EXTENSION = "grader.storage"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,10 +29,10 @@ def database_url(app) -> str:
 
 def make_engine(url: str):
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=jsontext.dumps)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=jsontext.dumps)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -48,14 +51,27 @@ def init_app(app) -> None:
 
 
 def insert_new(db, *objects) -> None:
-    """INSERT new ORM objects with Core statements in the session's transaction, without the unit of
-    work (which cost more than the INSERT itself on the submission path). Only the attributes that
-    were set are sent, so column defaults apply; the objects stay transient (not in the session)."""
-    connection = db.connection()
+    """INSERT new ORM objects in the session's transaction as prepared statements, without the unit
+    of work (which cost more than the INSERT itself on the submission path). Only the attributes
+    that were set are sent, with the columns' Python defaults for the rest (server defaults apply
+    as usual); the objects stay transient (not in the session)."""
+    cursor = prepared.Cursor(db)
     for obj in objects:
-        table = type(obj).__table__
-        values = inspect(obj).dict
-        connection.execute(table.insert(), {column.key: values[column.key] for column in table.columns if column.key in values})
+        table, values = type(obj).__table__, inspect(obj).dict
+        params = {}
+        for column in table.columns:
+            if column.key in values:
+                params[column.key] = values[column.key]
+            elif column.default is not None and (column.default.is_scalar or column.default.is_callable):
+                params[column.key] = column.default.arg(None) if column.default.is_callable else column.default.arg
+        key = (table.name, tuple(params))
+        statement = _INSERTS.get(key)
+        if statement is None:
+            statement = _INSERTS[key] = prepared.Prepared(table.insert(), columns=list(params))
+        cursor.execute(statement, params)
+
+
+_INSERTS: dict = {}  # (table, column keys) -> its prepared INSERT
 
 
 _WRITERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # SQLite engine -> _Writers

@@ -1,0 +1,120 @@
+"""The numeric submission's lean path: POST /api/v1/submissions with a numeric answer, answered
+straight from WSGI.
+
+Flask's dispatch around that one request (request and app contexts, before- and after-request
+hooks, flask-smorest's and webargs' wrappers, marshmallow's schema load) cost several times the
+grading itself (bench/profile_numeric.py). This lane runs what the API view runs, with the same
+functions: the guards' conditions, the key check (auth.principal_for and the key cache), the
+strict JSON parser, the request schema's own fields, the use case (service.submit), the request id
+and the request counter. It answers the request only when all of them pass, or when the use case
+refuses it (a GraderError, before anything was stored), rendered by errors.py's document.
+
+Anything else falls through to the Flask app untouched (the body is handed back as it was read):
+another route or method, a query string, a chunked or oversized body, another content type, a
+missing or bad key, a body that is not JSON or fails the schema, a code submission, a storage
+error. Flask answers those exactly as before, so every refusal keeps its one shape. A numeric
+submission has no step after its commit that can fail, so falling through never stores it twice.
+
+GRADER_NUMERIC_FAST_LANE=false turns the lane off; tests/test_fastlane.py sends the same requests to
+an app with it and one without and compares the answers.
+"""
+from __future__ import annotations
+
+import io
+
+from marshmallow import ValidationError
+from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
+
+from grader import auth, errors, jsontext, keycache, logs, metrics, service, storage
+from grader.api.base import loads_strict
+from grader.guards import ESCAPED_NUL
+from grader.problems import GraderError
+from grader.schemas import SubmissionRequestSchema
+
+ROUTE = "/api/v1/submissions"
+
+
+class FallThrough(Exception):
+    """This request is the Flask app's to answer."""
+
+
+class NumericFastLane:
+    """WSGI middleware in front of the Flask app's own WSGI callable."""
+
+    def __init__(self, app, wsgi_app):
+        self.app, self.next = app, wsgi_app
+        self.fields = SubmissionRequestSchema().fields
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != ROUTE or environ.get("REQUEST_METHOD") != "POST" \
+                or environ.get("QUERY_STRING") or not self.app.config["NUMERIC_FAST_LANE"]:
+            return self.next(environ, start_response)
+        body = _read_body(environ, self.app.config["MAX_CONTENT_LENGTH"])
+        if body is None:
+            return self.next(environ, start_response)
+        request_id = logs.request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
+        token = logs.OUTSIDE_FLASK.set(request_id)
+        db = self.app.extensions[storage.EXTENSION]()
+        try:
+            status, headers, payload = self._answer(db, environ, body)
+        except FallThrough:
+            db.rollback()
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self.next(environ, start_response)
+        finally:
+            db.close()
+            logs.OUTSIDE_FLASK.reset(token)
+        metrics.count(ROUTE, "POST", status)
+        headers += [("Content-Length", str(len(payload))), ("X-Request-ID", request_id)]
+        start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
+        return [payload]
+
+    def _answer(self, db, environ, body: bytes):
+        """(status, headers, body), or FallThrough."""
+        config = self.app.config
+        if not config["AUTH_REQUIRED"] or ESCAPED_NUL in body:
+            raise FallThrough
+        mimetype, _ = parse_options_header(environ.get("CONTENT_TYPE", ""))
+        idempotency_key = environ.get("HTTP_IDEMPOTENCY_KEY")
+        if mimetype != "application/json" or (idempotency_key is not None and not 1 <= len(idempotency_key) <= 200):
+            raise FallThrough
+        try:
+            principal = auth.principal_for(db, self.app.extensions[keycache.EXTENSION],
+                                           environ.get("HTTP_AUTHORIZATION", ""))
+            request = self._load(loads_strict(body))
+        except (GraderError, ValueError, RecursionError, ValidationError):
+            raise FallThrough from None
+        if principal.role not in self.app.view_functions["submissions.submit"].required_roles:
+            raise FallThrough
+        try:
+            report, replayed = service.submit(db, self.app.extensions["grader.context"], principal, request,
+                                              idempotency_key)
+        except GraderError as refused:  # raised before anything was stored
+            document = errors.grader_error_document(refused, config["PROBLEM_TYPE_BASE"], ROUTE)
+            return refused.status, [("Content-Type", errors.PROBLEM_JSON), *refused.headers.items()], \
+                jsontext.dumpb(document)
+        except Exception:  # storage errors and the unforeseen: Flask's handlers answer them
+            raise FallThrough from None
+        headers = [("Content-Type", "application/json"),
+                   ("Location", f"{environ.get('SCRIPT_NAME', '')}{ROUTE}/{report['id']}")]
+        if replayed:
+            headers.append(("Idempotent-Replayed", "true"))
+        return 201, headers, jsontext.dumpb(report)
+
+    def _load(self, request) -> dict:
+        """What SubmissionRequestSchema().load returns, for a numeric submission with known fields."""
+        if not isinstance(request, dict) or request.get("kind") != "numeric" or not request.keys() <= self.fields.keys():
+            raise ValidationError("not for this lane")
+        return {name: self.fields[name].deserialize(value) for name, value in request.items()}
+
+
+def _read_body(environ, cap: int) -> bytes | None:
+    """The body when its length is given and within the cap (else None: Flask reads it itself)."""
+    length = environ.get("CONTENT_LENGTH", "")
+    if not length.isdigit() or int(length) > cap or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return None
+    return environ["wsgi.input"].read(int(length))
+
+
+def init_app(app) -> None:
+    app.wsgi_app = NumericFastLane(app, app.wsgi_app)

@@ -1,0 +1,73 @@
+"""Statements compiled once per dialect and run on the DBAPI cursor of the session's transaction.
+
+A submission's writes are a few short statements; SQLAlchemy's execution layer (a context, a
+result and its events per statement) cost more than the statements themselves. Here each one is
+compiled once per dialect to the driver's own SQL and parameter style, its parameters go through
+the same bind processors SQLAlchemy would apply (UTC timestamps, JSON, booleans), and the driver
+runs it in the session's transaction, so it commits or rolls back with everything else. psycopg
+prepares a statement on the server once it has run a few times.
+
+A driver error is raised as SQLAlchemy's own exception (IntegrityError, OperationalError, ...), so
+callers and the error handlers treat it as any other.
+"""
+from __future__ import annotations
+
+from sqlalchemy import exc
+
+
+class Prepared:
+    """One statement (text() or Core), compiled per dialect on first use.
+
+    columns: for an INSERT of a table, the column keys it sends (the rest take their defaults)."""
+
+    def __init__(self, statement, columns=None):
+        self.statement, self.columns = statement, columns
+        self._compiled = {}
+
+    def compiled(self, dialect):
+        entry = self._compiled.get(dialect.name)
+        if entry is None:
+            compiled = self.statement.compile(dialect=dialect, column_keys=self.columns)
+            processors = {}
+            for bind, name in compiled.bind_names.items():
+                processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if processor is not None:
+                    processors[name] = processor
+            entry = self._compiled[dialect.name] = (compiled.string, compiled.positiontup, processors)
+        return entry
+
+
+class Cursor:
+    """The session's transaction, seen through its DBAPI cursor."""
+
+    def __init__(self, db):
+        connection = db.connection()
+        self.dialect = connection.dialect
+        self.cursor = connection.connection.driver_connection.cursor()
+
+    def execute(self, prepared: Prepared, params: dict) -> list[tuple]:
+        """Run one statement; its rows when it returns any."""
+        sql, order, processors = prepared.compiled(self.dialect)
+        values = self._values(params, order, processors)
+        try:
+            self.cursor.execute(sql, values)
+            return self.cursor.fetchall() if self.cursor.description else []
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._wrapped(error, sql, values) from error
+
+    def execute_many(self, prepared: Prepared, rows: list[dict]) -> None:
+        sql, order, processors = prepared.compiled(self.dialect)
+        values = [self._values(params, order, processors) for params in rows]
+        try:
+            self.cursor.executemany(sql, values)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._wrapped(error, sql, values) from error
+
+    @staticmethod
+    def _values(params: dict, order, processors: dict):
+        if processors:
+            params = {name: (processors[name](value) if name in processors else value) for name, value in params.items()}
+        return [params[name] for name in order] if order else params
+
+    def _wrapped(self, error, sql, values):
+        return exc.DBAPIError.instance(sql, values, error, self.dialect.loaded_dbapi.Error, dialect=self.dialect)
