@@ -47,9 +47,9 @@ def check(db, limits: dict, **who) -> None:
             raise _refusal(bucket, start, limit, now)
 
 
-def count(db, limits: dict, **who) -> None:
-    """Add this submission to its windows inside the caller's transaction (committed with it); if
-    that passes a limit, roll the transaction back and raise TooManyRequests."""
+def count(cursor: Cursor, limits: dict, **who) -> None:
+    """Add this submission to its windows inside the cursor's transaction (committed with it); raise
+    TooManyRequests if that passes a limit (the caller rolls the writes back)."""
     now = time.time()
     windows = list(scopes(limits, now=now, **who))
     if not windows:
@@ -57,10 +57,9 @@ def count(db, limits: dict, **who) -> None:
     params = {}
     for k, (bucket, start, _) in enumerate(windows):
         params[f"b{k}"], params[f"w{k}"] = bucket, start
-    counts = dict(Cursor(db).execute(BUMP[len(windows)], params))
+    counts = dict(cursor.execute(BUMP[len(windows)], params))
     for bucket, start, limit in windows:
         if counts[bucket] > limit["count"]:
-            db.rollback()  # at once: on SQLite the transaction holds the write lock
             raise _refusal(bucket, start, limit, now)
 
 

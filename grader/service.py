@@ -23,8 +23,9 @@ from grader.grading.document import submission_document
 from grader.grading.numeric import grade_numeric
 from grader.grading.report import Report, Verdict
 from grader.groups import diagnoses
-from grader.problems import IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, Unavailable
+from grader.problems import IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, TooManyRequests, Unavailable
 from grader.sandbox.client import SandboxClient
+from grader.storage.prepared import Cursor
 from grader.storage.models import Submission, SubmissionMisconception, utcnow
 
 
@@ -115,15 +116,9 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
     report = _grade(db, ctx, under_policy(exercise, placement.assignment), learner, body, row)
     record(row, report, placement.penalty)
     diagnoses.annotate(db, ctx.secret, exercise, row)  # a group the course's instructor named
-    index_slugs(row)
     queued = report.verdict is Verdict.PENDING
     try:
-        with storage.writing(db):  # the transaction's writes and its commit, nothing slower
-            ratelimit.count(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
-            summaries.add(db, row, [slug_row.slug for slug_row in row.slug_rows])  # index_slugs read them
-            storage.insert_new(db, row, *row.slug_rows)
-            owed = 0 if queued else schedule_deliveries(db, row)
-            db.commit()
+        owed = _store(db, ctx, principal, row, queued)
     except IntegrityError:  # a concurrent duplicate with the same Idempotency-Key committed first
         db.rollback()
         earlier = _replay(db, ctx, principal, idempotency_key, digest) if idempotency_key else None
@@ -140,6 +135,46 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
 def under_policy(exercise: Exercise, assignment) -> Exercise:
     """The exercise as an assignment grades it: an instructor may withhold credit for float32 answers."""
     return exercise.with_float32_credit(assignment.credit_float32) if assignment is not None else exercise
+
+
+def _store(db, ctx, principal, row, queued: bool) -> int:
+    """Count the submission against its rate limits and store it with its slug rows, summaries and
+    the deliveries it owes, in one committed transaction; return how many deliveries it owes. On
+    SQLite a submission that owes none is committed with those stored at the same moment."""
+    slug_rows = new_slug_rows(row)  # not row.slug_rows: the relationship's events cost more than the rows
+
+    def write(cursor):
+        ratelimit.count(cursor, ctx.rate_limits, learner=row.learner, exercise_id=row.exercise_id,
+                        key_id=principal.key_id)
+        summaries.add(cursor, row, [slug_row.slug for slug_row in slug_rows])
+        storage.insert_new(cursor, row, *slug_rows)
+
+    def write_unlinked(cursor):
+        if row.assignment_id is not None and passback.linked(cursor, row):  # linked by a launch meanwhile
+            raise passback.Linked
+        write(cursor)
+
+    if not queued and storage.can_group(db) and not owes_deliveries(db, row):
+        try:
+            storage.group_commit(db, write_unlinked)
+            return 0
+        except passback.Linked:
+            pass
+    with storage.writing(db):  # the transaction's writes and its commit, nothing slower
+        try:
+            write(Cursor.of(db))
+        except TooManyRequests:
+            db.rollback()  # at once: on SQLite the transaction holds the write lock
+            raise
+        owed = 0 if queued else schedule_deliveries(db, row)
+        db.commit()
+    return owed
+
+
+def owes_deliveries(db, row) -> bool:
+    """Whether storing this graded submission may owe a message: a webhook, or a grade passback of
+    an LTI-linked learner's assignment (schedule_deliveries then decides, in the same transaction)."""
+    return bool(row.callback_url) or (row.assignment_id is not None and passback.linked(Cursor.of(db), row))
 
 
 def schedule_deliveries(db, row) -> int:
@@ -220,9 +255,13 @@ def record(row, report, penalty):
 def index_slugs(row) -> None:
     """The stored report's misconception slugs (a course's named groups included) as rows of their
     own, replacing any earlier ones."""
-    row.slug_rows = [SubmissionMisconception(submission_id=row.id, slug=slug, learner=row.learner,
-                                             exercise_id=row.exercise_id, course_id=row.course_id,
-                                             created_at=row.created_at) for slug in report_slugs(row.report)]
+    row.slug_rows = new_slug_rows(row)
+
+
+def new_slug_rows(row) -> list[SubmissionMisconception]:
+    return [SubmissionMisconception(submission_id=row.id, slug=slug, learner=row.learner, exercise_id=row.exercise_id,
+                                    course_id=row.course_id, created_at=row.created_at)
+            for slug in report_slugs(row.report)]
 
 
 def report_slugs(report: dict) -> list[str]:

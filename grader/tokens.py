@@ -7,6 +7,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -35,13 +36,13 @@ def derive_seed(secret: str, exercise_id: str, version: int, learner: str, attem
 
 def issue(secret: str, claim: InstanceClaim) -> str:
     payload = [claim.exercise_id, claim.version, claim.seed, claim.learner, claim.attempt, claim.issued_at]
-    return URLSafeTimedSerializer(secret, salt=SALT).dumps(payload)
+    return _serializer(secret).dumps(payload)
 
 
 def verify(secret: str, token: str, *, learner: str, max_age: int) -> InstanceClaim:
     """Decode a token, or raise InvalidToken (tampered, malformed, expired) or ForeignToken."""
     try:
-        payload = URLSafeTimedSerializer(secret, salt=SALT).loads(token, max_age=max_age)
+        payload = _serializer(secret).loads(token, max_age=max_age)
     except SignatureExpired as exc:
         raise InvalidToken("The instance token has expired; fetch a new instance.") from exc
     except BadSignature as exc:
@@ -50,6 +51,12 @@ def verify(secret: str, token: str, *, learner: str, max_age: int) -> InstanceCl
     if claim.learner != learner:
         raise ForeignToken("This instance was issued to another learner; fetch your own instance.")
     return claim
+
+
+@lru_cache(maxsize=8)
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    """One serializer per secret (it keeps no state between tokens)."""
+    return URLSafeTimedSerializer(secret, salt=SALT)
 
 
 def now() -> int:

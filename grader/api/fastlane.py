@@ -102,10 +102,13 @@ class NumericFastLane:
         return 201, headers, jsontext.dumpb(report)
 
     def _load(self, request) -> dict:
-        """What SubmissionRequestSchema().load returns, for a numeric submission with known fields."""
-        if not isinstance(request, dict) or request.get("kind") != "numeric" or not request.keys() <= self.fields.keys():
+        """What SubmissionRequestSchema().load returns, for a numeric submission with known fields.
+        The answer is a JSON object (string keys, any values), which its field keeps as it is."""
+        if not isinstance(request, dict) or request.get("kind") != "numeric" or not request.keys() <= self.fields.keys() \
+                or not isinstance(request.get("answer"), dict):
             raise ValidationError("not for this lane")
-        return {name: self.fields[name].deserialize(value) for name, value in request.items()}
+        return {name: value if name == "answer" else self.fields[name].deserialize(value)
+                for name, value in request.items()}
 
 
 def _read_body(environ, cap: int) -> bytes | None:

@@ -108,13 +108,13 @@ def score_bin(score: float, max_score: float) -> int:
     return min(4, int(ratio)) if ratio >= 1 else 0
 
 
-def add(db, row, slugs: list[str]) -> None:
-    """A new submission, in its own transaction: one upsert for its learner's summary and two per slug.
-    The first attempt is the earliest (created_at, then id), whatever order the rows were stored in."""
+def add(cursor: Cursor, row, slugs: list[str]) -> None:
+    """A new submission, in the cursor's transaction: one upsert for its learner's summary and two per
+    slug. The first attempt is the earliest (created_at, then id), whatever order the rows were stored in."""
     if row.verdict == "invalid":
         return
     key = {"exercise_id": row.exercise_id, "course_key": row.course_id or "", "learner": row.learner}
-    where, cursor = score_bin(row.score, row.max_score), Cursor(db)
+    where = score_bin(row.score, row.max_score)
     cursor.execute(ADD_SUMMARY, {**key, **{f"b{k}": int(k == where) for k in range(5)}, "at": row.created_at,
                                      "id": row.id, "correct": int(row.verdict == "correct")})
     if slugs:

@@ -190,7 +190,8 @@ def _keep_widest_explanations(parts: list[PartResult]) -> list[PartResult]:
         for slug in part.misconceptions:
             covered.setdefault(slug, set()).add(part.name)
     narrower = {a for a in covered for b in covered if covered[a] < covered[b]}
-    return [replace(p, misconceptions=tuple(s for s in p.misconceptions if s not in narrower)) for p in parts]
+    return [replace(p, misconceptions=tuple(s for s in p.misconceptions if s not in narrower))
+            if narrower.intersection(p.misconceptions) else p for p in parts]
 
 
 def _collect(exercise, parts) -> tuple[MisconceptionMatch, ...]:

@@ -11,17 +11,30 @@ from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from grader import delivery, storage
 from grader.courses import gradebook
 from grader.lti.connector import Connector, token_cache
 from grader.lti.tool import tool_conf
 from grader.storage.models import Assignment, LtiLink, LtiResourceLink, utcnow
+from grader.storage.prepared import Cursor, Prepared
 
 AGS_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 AGS_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 TICK = timedelta(microseconds=1)
+
+
+LINKED = Prepared(text("SELECT 1 FROM lti_links WHERE learner = :learner AND assignment_id = :assignment_id LIMIT 1"))
+
+
+class Linked(Exception):
+    """The learner was linked to the assignment by an LTI launch after the submission looked."""
+
+
+def linked(cursor: Cursor, row) -> bool:
+    """Whether the learner has a launch link to the submission's assignment (so a grade passback is owed)."""
+    return bool(cursor.execute(LINKED, {"learner": row.learner, "assignment_id": row.assignment_id}))
 
 
 def schedule(db, row) -> int:

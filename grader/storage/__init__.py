@@ -1,12 +1,7 @@
 """Storage: one SQLAlchemy engine per app, a session per request, Alembic migrations."""
 from __future__ import annotations
 
-import fcntl
-import os
-import threading
 import time
-import weakref
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -17,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grader import jsontext
 from grader.storage import prepared
+from grader.storage.writers import can_group, group_commit, writing  # noqa: F401 (used as storage.writing, ...)
 
 EXTENSION = "grader.storage"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,12 +23,17 @@ def database_url(app) -> str:
     return app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'grader.sqlite'}"
 
 
+# connections kept open: a gthread worker's threads (8 by default) and a group commit's batch;
+# SQLAlchemy's default of 5 closed and reopened a connection on most requests at 16 clients
+POOL_SIZE = 10
+
+
 def make_engine(url: str):
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=jsontext.dumps)
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=jsontext.dumps, pool_size=POOL_SIZE)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=jsontext.dumps)
+    return create_engine(url, pool_pre_ping=True, json_serializer=jsontext.dumps, pool_size=POOL_SIZE)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -50,12 +51,11 @@ def init_app(app) -> None:
     app.teardown_appcontext(_close_session)
 
 
-def insert_new(db, *objects) -> None:
-    """INSERT new ORM objects in the session's transaction as prepared statements, without the unit
+def insert_new(cursor: prepared.Cursor, *objects) -> None:
+    """INSERT new ORM objects in the cursor's transaction as prepared statements, without the unit
     of work (which cost more than the INSERT itself on the submission path). Only the attributes
     that were set are sent, with the columns' Python defaults for the rest (server defaults apply
-    as usual); the objects stay transient (not in the session)."""
-    cursor = prepared.Cursor(db)
+    as usual); the objects stay transient (not in a session)."""
     for obj in objects:
         table, values = type(obj).__table__, inspect(obj).dict
         params = {}
@@ -72,61 +72,6 @@ def insert_new(db, *objects) -> None:
 
 
 _INSERTS: dict = {}  # (table, column keys) -> its prepared INSERT
-
-
-_WRITERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # SQLite engine -> _Writers
-_WRITERS_LOCK = threading.Lock()
-
-
-class _Writers:
-    """One SQLite database's writers: a thread lock for this process's, and an flock on a file
-    beside the database for the other processes' (gunicorn workers, a Celery worker)."""
-
-    def __init__(self, database: str | None):
-        self.thread_lock, self.pid = threading.Lock(), os.getpid()
-        self.path = f"{database}.writers" if database and database != ":memory:" else None
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
-
-    def close(self) -> None:
-        if self.fd is not None and self.pid == os.getpid():  # after a fork the number is the parent's
-            os.close(self.fd)
-            self.fd = None
-
-    @contextmanager
-    def held(self):
-        with self.thread_lock:
-            if self.fd is None:
-                yield
-                return
-            if self.pid != os.getpid():  # forked: an flock shared with the parent would exclude nobody
-                os.close(self.fd)
-                self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-            fcntl.flock(self.fd, fcntl.LOCK_EX)  # the kernel wakes the next writer when this one is done
-            try:
-                yield
-            finally:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-
-
-@contextmanager
-def writing(db):
-    """Around a short writing transaction. SQLite takes one writer at a time; a writer that finds it
-    busy waits in SQLite's busy handler, which sleeps (up to 100 ms a try), so under load some
-    requests waited far longer than any write. Here writers queue instead: on a lock in the process
-    and on an flock across processes, woken as soon as the writer before them commits. PostgreSQL
-    takes its row locks itself: nothing to do."""
-    engine = db.get_bind()
-    if engine.dialect.name != "sqlite":
-        yield
-        return
-    with _WRITERS_LOCK:
-        writers = _WRITERS.get(engine)
-        if writers is None:
-            writers = _WRITERS[engine] = _Writers(engine.url.database)
-            if writers.fd is not None:
-                weakref.finalize(engine, writers.close)  # the lock file's descriptor goes with the engine
-    with writers.held():
-        yield
 
 
 def engine_of(app):

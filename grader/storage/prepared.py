@@ -38,12 +38,30 @@ class Prepared:
 
 
 class Cursor:
-    """The session's transaction, seen through its DBAPI cursor."""
+    """A transaction seen through its DBAPI cursor: a session's (Cursor.of) or a batch's."""
 
-    def __init__(self, db):
+    def __init__(self, driver_connection, dialect):
+        self.connection, self.dialect = driver_connection, dialect
+        self.cursor = driver_connection.cursor()
+
+    @classmethod
+    def of(cls, db) -> "Cursor":
+        """The session's transaction (begun if it was not)."""
         connection = db.connection()
-        self.dialect = connection.dialect
-        self.cursor = connection.connection.driver_connection.cursor()
+        return cls(connection.connection.driver_connection, connection.dialect)
+
+    def run(self, sql: str) -> None:
+        """A statement without parameters (BEGIN, SAVEPOINT, ...)."""
+        try:
+            self.cursor.execute(sql)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._wrapped(error, sql, ()) from error
+
+    def commit(self) -> None:
+        try:
+            self.connection.commit()
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._wrapped(error, "COMMIT", ()) from error
 
     def execute(self, prepared: Prepared, params: dict) -> list[tuple]:
         """Run one statement; its rows when it returns any."""

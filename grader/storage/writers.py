@@ -1,0 +1,147 @@
+"""SQLite's writers: one at a time, queued instead of sleeping, and committed in groups.
+
+SQLite takes one writer at a time; a writer that finds it busy waits in SQLite's busy handler,
+which sleeps (up to 100 ms a try). Writers here queue instead: on a lock in the process and an
+flock across processes (gunicorn workers, a Celery worker), woken as soon as the writer before
+them commits (`writing`).
+
+With synchronous=FULL every commit also waits for the disk, and the writers behind it wait too.
+`group_commit` lets concurrent submissions share one transaction and one fsync: each request
+queues its writes as a function of a cursor; the first to find no batch in progress leads, takes
+every write queued so far, runs each under its own SAVEPOINT (one that fails, say a rate limit
+passed or a duplicate Idempotency-Key, is rolled back alone and its error goes back to its
+request), commits once and wakes the others. A request returns only after the commit that holds
+its writes, so a response still means the submission is on disk. PostgreSQL runs its writers side
+by side and groups their WAL flushes itself: there, both are plain transactions.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import weakref
+from contextlib import contextmanager
+
+from grader.storage.prepared import Cursor
+
+_WRITERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # SQLite engine -> _Writers
+_WRITERS_LOCK = threading.Lock()
+
+
+class _Writers:
+    """One SQLite database's writers: a thread lock for this process's, and an flock on a file
+    beside the database for the other processes'."""
+
+    def __init__(self, database: str | None):
+        self.thread_lock, self.pid = threading.Lock(), os.getpid()
+        self.path = f"{database}.writers" if database and database != ":memory:" else None
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
+        self.batches = _Batches()
+
+    def close(self) -> None:
+        if self.fd is not None and self.pid == os.getpid():  # after a fork the number is the parent's
+            os.close(self.fd)
+            self.fd = None
+
+    @contextmanager
+    def held(self):
+        with self.thread_lock:
+            if self.fd is None:
+                yield
+                return
+            if self.pid != os.getpid():  # forked: an flock shared with the parent would exclude nobody
+                os.close(self.fd)
+                self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self.fd, fcntl.LOCK_EX)  # the kernel wakes the next writer when this one is done
+            try:
+                yield
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+def _writers(engine) -> _Writers:
+    with _WRITERS_LOCK:
+        writers = _WRITERS.get(engine)
+        if writers is None:
+            writers = _WRITERS[engine] = _Writers(engine.url.database)
+            if writers.fd is not None:
+                weakref.finalize(engine, writers.close)  # the lock file's descriptor goes with the engine
+    return writers
+
+
+@contextmanager
+def writing(db):
+    """Around a short writing transaction of the session: on SQLite, its turn among the writers."""
+    engine = db.get_bind()
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _writers(engine).held():
+        yield
+
+
+def can_group(db) -> bool:
+    """Whether group_commit shares transactions here: a SQLite file (each connection of an
+    in-memory database is a database of its own)."""
+    engine = db.get_bind()
+    return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+
+
+def group_commit(db, work):
+    """Run work(cursor) in a transaction shared with the writes other threads queue meanwhile, on a
+    connection of the session's engine (not the session's own); return its result once committed,
+    or raise its error (its writes rolled back alone) or the commit's."""
+    return _writers(db.get_bind()).batches.run(db.get_bind(), work)
+
+
+class _Unit:
+    __slots__ = ("work", "result", "error", "done")
+
+    def __init__(self, work):
+        self.work, self.result, self.error, self.done = work, None, None, False
+
+
+class _Batches:
+    def __init__(self):
+        self.queued: list[_Unit] = []
+        self.queue_lock = threading.Lock()
+        self.leading = threading.Lock()  # held by the thread committing a batch
+
+    def run(self, engine, work):
+        unit = _Unit(work)
+        with self.queue_lock:
+            self.queued.append(unit)
+        with self.leading:
+            if not unit.done:  # no batch took it while this thread waited: lead the next one
+                with self.queue_lock:
+                    batch, self.queued = self.queued, []
+                _commit(engine, batch)
+        if unit.error is not None:
+            raise unit.error
+        return unit.result
+
+
+def _commit(engine, batch: list[_Unit]) -> None:
+    connection = engine.raw_connection()
+    try:
+        with _writers(engine).held():
+            cursor = Cursor(connection.driver_connection, engine.dialect)
+            cursor.run("BEGIN")
+            for unit in batch:
+                cursor.run("SAVEPOINT unit")
+                try:
+                    unit.result = unit.work(cursor)
+                except Exception as error:  # this request's refusal or failure: its writes go, the others' stay
+                    unit.error = error
+                    cursor.run("ROLLBACK TO unit")
+                cursor.run("RELEASE unit")
+            cursor.commit()
+    except BaseException as error:  # the batch did not commit: nobody's writes are stored
+        for unit in batch:
+            unit.error = unit.error or error
+        if not isinstance(error, Exception):
+            raise
+    finally:
+        for unit in batch:
+            unit.done = True
+        connection.close()  # back to the pool, rolled back if the commit never came
