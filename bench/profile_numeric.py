@@ -31,7 +31,7 @@ STEPS = {  # step -> (file suffix, function name)
     "rate limit: read (before grading)": ("grader/ratelimit.py", "check"),
     "rate limit: upsert": ("grader/ratelimit.py", "count"),
     "statistics summaries": ("grader/courses/summaries.py", "add"),
-    "submission and slug rows (Core)": ("grader/storage/__init__.py", "insert_new"),
+    "submission and slug rows (bound)": ("grader/storage/__init__.py", "insertions"),
     "ORM flush and commit": ("sqlalchemy/orm/session.py", "commit"),
     "response JSON": ("flask/json/__init__.py", "dumps"),
 }

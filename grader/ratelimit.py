@@ -47,9 +47,14 @@ def check(db, limits: dict, **who) -> None:
             raise _refusal(bucket, start, limit, now)
 
 
+# a refused submission takes its counts back: a transaction shared with others (storage.group_commit)
+# cannot roll back for it, and its counts are its only writes so far
+UNBUMP = Prepared(text("UPDATE rate_counters SET count = count - 1 WHERE bucket = :b AND window_start = :w"))
+
+
 def count(cursor: Cursor, limits: dict, **who) -> None:
-    """Add this submission to its windows inside the cursor's transaction (committed with it); raise
-    TooManyRequests if that passes a limit (the caller rolls the writes back)."""
+    """Add this submission to its windows inside the cursor's transaction (committed with it); if that
+    passes a limit, take the counts back and raise TooManyRequests (nothing of it is left written)."""
     now = time.time()
     windows = list(scopes(limits, now=now, **who))
     if not windows:
@@ -60,6 +65,7 @@ def count(cursor: Cursor, limits: dict, **who) -> None:
     counts = dict(cursor.execute(BUMP[len(windows)], params))
     for bucket, start, limit in windows:
         if counts[bucket] > limit["count"]:
+            cursor.execute_many(UNBUMP, [{"b": b, "w": w} for b, w, _ in windows])
             raise _refusal(bucket, start, limit, now)
 
 

@@ -142,12 +142,14 @@ def _store(db, ctx, principal, row, queued: bool) -> int:
     the deliveries it owes, in one committed transaction; return how many deliveries it owes. On
     SQLite a submission that owes none is committed with those stored at the same moment."""
     slug_rows = new_slug_rows(row)  # not row.slug_rows: the relationship's events cost more than the rows
+    inserts = storage.insertions(db.get_bind().dialect, row, *slug_rows)  # bound now, not while holding the lock
 
     def write(cursor):
         ratelimit.count(cursor, ctx.rate_limits, learner=row.learner, exercise_id=row.exercise_id,
                         key_id=principal.key_id)
         summaries.add(cursor, row, [slug_row.slug for slug_row in slug_rows])
-        storage.insert_new(cursor, row, *slug_rows)
+        for insert in inserts:
+            cursor.send(insert)
 
     def write_unlinked(cursor):
         if row.assignment_id is not None and passback.linked(cursor, row):  # linked by a launch meanwhile
@@ -156,7 +158,8 @@ def _store(db, ctx, principal, row, queued: bool) -> int:
 
     if not queued and storage.can_group(db) and not owes_deliveries(db, row):
         try:
-            storage.group_commit(db, write_unlinked)
+            # a rate limit takes its counts back itself; only a duplicate Idempotency-Key needs a savepoint
+            storage.group_commit(db, write_unlinked, clean=None if row.idempotency_key else CLEAN_REFUSALS)
             return 0
         except passback.Linked:
             pass
@@ -169,6 +172,9 @@ def _store(db, ctx, principal, row, queued: bool) -> int:
         owed = 0 if queued else schedule_deliveries(db, row)
         db.commit()
     return owed
+
+
+CLEAN_REFUSALS = (TooManyRequests, passback.Linked)  # raised by _store's writes before anything is written
 
 
 def owes_deliveries(db, row) -> bool:

@@ -51,11 +51,12 @@ def init_app(app) -> None:
     app.teardown_appcontext(_close_session)
 
 
-def insert_new(cursor: prepared.Cursor, *objects) -> None:
-    """INSERT new ORM objects in the cursor's transaction as prepared statements, without the unit
-    of work (which cost more than the INSERT itself on the submission path). Only the attributes
-    that were set are sent, with the columns' Python defaults for the rest (server defaults apply
-    as usual); the objects stay transient (not in a session)."""
+def insertions(dialect, *objects) -> list[prepared.Bound]:
+    """The INSERTs of new ORM objects as prepared statements with their parameters bound, to run
+    without the unit of work (which cost more than the INSERT itself on the submission path). Only
+    the attributes that were set are sent, with the columns' Python defaults for the rest (server
+    defaults apply as usual); the objects stay transient (not in a session)."""
+    bound = []
     for obj in objects:
         table, values = type(obj).__table__, inspect(obj).dict
         params = {}
@@ -68,7 +69,8 @@ def insert_new(cursor: prepared.Cursor, *objects) -> None:
         statement = _INSERTS.get(key)
         if statement is None:
             statement = _INSERTS[key] = prepared.Prepared(table.insert(), columns=list(params))
-        cursor.execute(statement, params)
+        bound.append(prepared.Bound(statement, dialect, params))
+    return bound
 
 
 _INSERTS: dict = {}  # (table, column keys) -> its prepared INSERT

@@ -37,6 +37,23 @@ class Prepared:
         return entry
 
 
+class Bound:
+    """A statement with its parameters already in the driver's form: what a writer holding a lock
+    only has to send."""
+
+    __slots__ = ("sql", "values")
+
+    def __init__(self, prepared: Prepared, dialect, params: dict):
+        self.sql, order, processors = prepared.compiled(dialect)
+        self.values = _values(params, order, processors)
+
+
+def _values(params: dict, order, processors: dict):
+    if processors:
+        params = {name: (processors[name](value) if name in processors else value) for name, value in params.items()}
+    return [params[name] for name in order] if order else params
+
+
 class Cursor:
     """A transaction seen through its DBAPI cursor: a session's (Cursor.of) or a batch's."""
 
@@ -65,27 +82,22 @@ class Cursor:
 
     def execute(self, prepared: Prepared, params: dict) -> list[tuple]:
         """Run one statement; its rows when it returns any."""
-        sql, order, processors = prepared.compiled(self.dialect)
-        values = self._values(params, order, processors)
+        return self.send(Bound(prepared, self.dialect, params))
+
+    def send(self, bound: Bound) -> list[tuple]:
         try:
-            self.cursor.execute(sql, values)
+            self.cursor.execute(bound.sql, bound.values)
             return self.cursor.fetchall() if self.cursor.description else []
         except self.dialect.loaded_dbapi.Error as error:
-            raise self._wrapped(error, sql, values) from error
+            raise self._wrapped(error, bound.sql, bound.values) from error
 
     def execute_many(self, prepared: Prepared, rows: list[dict]) -> None:
         sql, order, processors = prepared.compiled(self.dialect)
-        values = [self._values(params, order, processors) for params in rows]
+        values = [_values(params, order, processors) for params in rows]
         try:
             self.cursor.executemany(sql, values)
         except self.dialect.loaded_dbapi.Error as error:
             raise self._wrapped(error, sql, values) from error
-
-    @staticmethod
-    def _values(params: dict, order, processors: dict):
-        if processors:
-            params = {name: (processors[name](value) if name in processors else value) for name, value in params.items()}
-        return [params[name] for name in order] if order else params
 
     def _wrapped(self, error, sql, values):
         return exc.DBAPIError.instance(sql, values, error, self.dialect.loaded_dbapi.Error, dialect=self.dialect)
