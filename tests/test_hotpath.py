@@ -128,6 +128,8 @@ def test_concurrent_submissions_at_the_limit_cannot_pass_together(app, fetch_ins
     instances = [fetch_instance("linear-bptt", key, attempt=k) for k in range(1, 13)]
     assert sorted(submit_concurrently(app, key, "linear-bptt", instances, threads=6)) == [201] * 5 + [429] * 7
     assert count_submissions(app) == 5
+    with storage.engine_of(app).connect() as connection:  # the refused took their counts back
+        assert connection.exec_driver_sql("SELECT count FROM rate_counters WHERE bucket LIKE 'le:max%'").all() == [(5,)]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "utf-32"])

@@ -1,0 +1,155 @@
+"""Group commit on SQLite (grader.storage.writers): writes queued while a batch commits share the
+next transaction; one that fails is rolled back alone, an unforeseen failure fails its batch, and a
+submission that turns out to owe a grade passback is stored on its own path with it."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from grader import service, storage
+from grader.lti import passback
+from grader.storage import writers
+from tests.conftest import count_submissions
+
+
+def note(value):
+    """A work that writes one row of its own (a rate counter named after value)."""
+    def work(cursor):
+        cursor.run(f"INSERT INTO rate_counters (bucket, window_start, count) VALUES ('note:{value}', 0, 1)")
+        return value
+    return work
+
+
+def notes(app) -> list[str]:
+    with storage.engine_of(app).connect() as connection:
+        rows = connection.exec_driver_sql("SELECT bucket FROM rate_counters WHERE bucket LIKE 'note:%' ORDER BY 1")
+        return [bucket.removeprefix("note:") for (bucket,) in rows]
+
+
+def in_one_batch(app, works, *, clean=None):
+    """Run works[0] as a batch of its own that waits until the rest are queued, so that the rest
+    share the next batch; each work's (result or error) and the batch sizes seen."""
+    with app.app_context():
+        engine = storage.engine_of(app)
+        db = storage.session(app)
+        queue = writers._writers(engine).batches
+        release, sizes, outcomes = threading.Event(), [], {}
+        original = writers._commit
+
+        def counted(engine_, batch):
+            sizes.append(len(batch))
+            return original(engine_, batch)
+
+        def first(cursor):
+            release.wait(30)
+            return works[0](cursor)
+
+        def submit(index, work):
+            with app.app_context():
+                try:
+                    outcomes[index] = ("result", storage.group_commit(storage.session(app), work, clean=clean))
+                except Exception as error:  # the outcome is what the test compares
+                    outcomes[index] = ("error", error)
+
+        writers._commit = counted
+        try:
+            threads = [threading.Thread(target=submit, args=(0, first))]
+            threads[0].start()
+            deadline = time.monotonic() + 30
+            while not sizes and time.monotonic() < deadline:  # the first batch is under way
+                time.sleep(0.01)
+            threads += [threading.Thread(target=submit, args=(k, work)) for k, work in enumerate(works[1:], 1)]
+            for thread in threads[1:]:
+                thread.start()
+            while len(queue.queued) < len(works) - 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            release.set()
+            for thread in threads:
+                thread.join(30)
+        finally:
+            writers._commit = original
+        assert db is not None
+    return outcomes, sizes
+
+
+def test_writes_queued_during_a_commit_share_the_next_one(app):
+    outcomes, sizes = in_one_batch(app, [note("a"), note("b"), note("c"), note("d")])
+    assert sizes == [1, 3]
+    assert outcomes == {0: ("result", "a"), 1: ("result", "b"), 2: ("result", "c"), 3: ("result", "d")}
+    assert notes(app) == ["a", "b", "c", "d"]
+
+
+def test_a_failing_write_is_rolled_back_alone(app):
+    def fails_after_writing(cursor):
+        note("x")(cursor)
+        raise ValueError("refused")
+    outcomes, sizes = in_one_batch(app, [note("a"), note("b"), fails_after_writing, note("c")])
+    assert sizes == [1, 3]
+    assert isinstance(outcomes[2][1], ValueError) and outcomes[3] == ("result", "c")
+    assert notes(app) == ["a", "b", "c"]
+
+
+def test_a_clean_refusal_keeps_the_batch_and_an_unforeseen_error_fails_it(app):
+    def refuses(cursor):
+        raise KeyError("nothing written")
+    outcomes, _ = in_one_batch(app, [note("a"), note("b"), refuses], clean=(KeyError,))
+    assert isinstance(outcomes[2][1], KeyError) and notes(app) == ["a", "b"]
+
+    def breaks_after_writing(cursor):
+        note("y")(cursor)
+        raise RuntimeError("unforeseen")
+    outcomes, sizes = in_one_batch(app, [note("c"), note("d"), breaks_after_writing, note("e")], clean=(KeyError,))
+    assert sizes == [1, 3]
+    assert all(kind == "error" and isinstance(error, RuntimeError) for kind, error in (outcomes[k] for k in (1, 2, 3)))
+    assert notes(app) == ["a", "b", "c"]  # d, y and e were never committed
+
+
+def test_in_memory_databases_are_not_grouped(tmp_path):
+    from grader import create_app
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "s"})
+    with app.app_context():
+        assert not storage.can_group(storage.session(app))
+
+
+def test_a_submission_linked_meanwhile_is_stored_with_its_passback(app, client, admin, fetch_instance, monkeypatch):
+    """An LTI launch links the learner after the submission looked (owes_deliveries said no): the
+    grouped write sees the link, steps back, and the submission is stored on the path that
+    schedules its passback."""
+    assert client.post("/api/v1/courses", json={"id": "c1", "title": "RNNs"}, headers=admin).status_code == 201
+    ann = {"Authorization": "Bearer " + client.post("/api/v1/courses/c1/learners", json={"learners": ["ann"], "keys": True},
+                                                    headers=admin).json[0]["key"]}
+    assert client.post("/api/v1/courses/c1/assignments", json={"exercise_id": "linear-bptt"},
+                       headers=admin).status_code == 201
+    scheduled = []
+    monkeypatch.setattr(service, "owes_deliveries", lambda db, row: False)
+    monkeypatch.setattr(passback, "linked", lambda cursor, row: True)
+    monkeypatch.setattr(service, "schedule_deliveries", lambda db, row: scheduled.append(row.id) or 0)
+    instance = fetch_instance("linear-bptt", ann)
+    answer = {k: np.asarray(v).tolist() for k, v in app.extensions["grader.context"].catalog["linear-bptt"]
+              .solve(instance["arrays"]).items()}
+    response = client.post("/api/v1/submissions", json={"exercise_id": "linear-bptt", "kind": "numeric",
+                                                        "instance_token": instance["token"], "answer": answer},
+                           headers=ann)
+    assert response.status_code == 201, response.json
+    assert response.json["assignment_id"] is not None
+    assert scheduled == [response.json["id"]] and count_submissions(app) == 1
+
+
+@pytest.mark.parametrize("clean", [None, (KeyError,)])
+def test_a_commit_that_fails_stores_nothing_and_tells_every_writer(app, clean, monkeypatch):
+    class Broken:
+        def __init__(self, cursor):
+            self.cursor = cursor
+
+        def __getattr__(self, name):
+            return getattr(self.cursor, name)
+
+        def commit(self):
+            raise OSError("disk full")
+    original = writers.Cursor
+    monkeypatch.setattr(writers, "Cursor", lambda *args: Broken(original(*args)))
+    outcomes, sizes = in_one_batch(app, [note("a"), note("b"), note("c")], clean=clean)
+    assert sizes == [1, 2]
+    assert all(kind == "error" and isinstance(error, OSError) for kind, error in outcomes.values())
+    assert notes(app) == []
