@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, json, request
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from flask import current_app, request
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as TimeoutError_
 from werkzeug.exceptions import HTTPException
 
+from grader import jsontext
 from grader.problems import GraderError
 
 logger = logging.getLogger(__name__)
@@ -15,10 +16,13 @@ logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
+STORAGE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, TimeoutError_)
+
+
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", errors=None, headers=None):
     """Render one problem document as a Flask response tuple."""
     body = document(status, title, detail, type_=type_, errors=errors, instance=request.path)
-    return current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON,
+    return current_app.response_class(jsontext.dumpb(body), status=status, mimetype=PROBLEM_JSON,
                                       headers=headers or {})
 
 
@@ -30,15 +34,28 @@ def document(status: int, title: str, detail: str, *, type_: str, errors, instan
     return body
 
 
-def grader_error_document(error: GraderError, type_base: str, instance: str) -> dict:
-    return document(error.status, error.title, error.detail, type_=type_base + error.slug, errors=error.errors,
-                    instance=instance)
+def outcome(error: Exception, type_base: str, method: str, path: str) -> tuple[int, dict, dict]:
+    """(status, problem document, headers) for an error a use case raised: a refusal (GraderError);
+    storage that cannot take the request now (a full disk, a lost or refused connection, a busy
+    database): 503 with Retry-After, nothing half-stored; or a bug: logged, a generic 500 that leaks
+    nothing. The Flask handlers below and grader.api.fastlane answer with it."""
+    if isinstance(error, GraderError):
+        return error.status, document(error.status, error.title, error.detail, type_=type_base + error.slug,
+                                      errors=error.errors, instance=path), error.headers
+    if isinstance(error, STORAGE_UNAVAILABLE):
+        logger.warning("storage unavailable on %s %s: %s", method, path, type(error.orig).__name__
+                       if isinstance(error, DBAPIError) else type(error).__name__)
+        return 503, document(503, "Storage unavailable", "The database cannot take this request now (full, "
+                             "unreachable or busy); nothing was stored. Try again shortly.",
+                             type_=type_base + "storage-unavailable", errors=None, instance=path), {"Retry-After": "5"}
+    logger.error("unhandled error on %s %s", method, path, exc_info=error)
+    return 500, document(500, "Internal Server Error", "The service failed; the error was logged.",
+                         type_="about:blank", errors=None, instance=path), {}
 
 
-def handle_grader_error(error: GraderError):
-    body = grader_error_document(error, current_app.config["PROBLEM_TYPE_BASE"], request.path)
-    return current_app.response_class(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON,
-                                      headers=error.headers)
+def _answer(error: Exception):
+    status, body, headers = outcome(error, current_app.config["PROBLEM_TYPE_BASE"], request.method, request.path)
+    return current_app.response_class(jsontext.dumpb(body), status=status, mimetype=PROBLEM_JSON, headers=headers)
 
 
 def handle_http_exception(error: HTTPException):
@@ -59,25 +76,9 @@ def handle_http_exception(error: HTTPException):
     return problem(error.code or 500, error.name, detail, errors=errors, headers=headers)
 
 
-def handle_storage_unavailable(error: SQLAlchemyError):
-    """Storage that cannot take the request now (a full disk, a lost or refused connection, a busy
-    database): 503 with Retry-After, nothing half-stored (the session is rolled back at teardown)."""
-    logger.warning("storage unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__
-                   if isinstance(error, DBAPIError) else type(error).__name__)
-    return problem(503, "Storage unavailable", "The database cannot take this request now (full, unreachable or "
-                   "busy); nothing was stored. Try again shortly.",
-                   type_=current_app.config["PROBLEM_TYPE_BASE"] + "storage-unavailable", headers={"Retry-After": "5"})
-
-
-def handle_unexpected(error: Exception):
-    """A bug: log the traceback, answer a generic 500 that leaks nothing."""
-    logger.exception("unhandled error on %s %s", request.method, request.path)
-    return problem(500, "Internal Server Error", "The service failed; the error was logged.")
-
-
 def init_app(app) -> None:
-    app.register_error_handler(GraderError, handle_grader_error)
+    app.register_error_handler(GraderError, _answer)
     app.register_error_handler(HTTPException, handle_http_exception)
-    for storage_error in (OperationalError, InterfaceError, DisconnectionError, TimeoutError_):
-        app.register_error_handler(storage_error, handle_storage_unavailable)
-    app.register_error_handler(Exception, handle_unexpected)
+    for storage_error in STORAGE_UNAVAILABLE:
+        app.register_error_handler(storage_error, _answer)
+    app.register_error_handler(Exception, _answer)

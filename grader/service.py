@@ -157,6 +157,7 @@ def _store(db, ctx, principal, row, queued: bool) -> int:
         write(cursor)
 
     if not queued and storage.can_group(db) and not owes_deliveries(db, row):
+        db.rollback()  # its reads are done: its connection back to the pool while the batch waits
         try:
             # a rate limit takes its counts back itself; only a duplicate Idempotency-Key needs a savepoint
             storage.group_commit(db, write_unlinked, clean=None if row.idempotency_key else CLEAN_REFUSALS)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from grader import auth, create_app, storage, tokens
+from grader.api.fastlane import NumericFastLane
 from grader.catalog import get_catalog
 from grader.catalog.selftest import to_json
 from tests.conftest import TEST_LIMITS, ZYGOTE_SOCKET
@@ -23,10 +24,10 @@ VARYING = ("id", "created_at")  # a new id and time per stored submission
 class Side:
     """One app (lane on or off) with the same secret, its keys and a counter of what Flask answered."""
 
-    def __init__(self, tmp_path, lane: bool):
+    def __init__(self, tmp_path, lane: bool, **config):
         self.app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / f'lane-{lane}.sqlite'}",
                                "SECRET_KEY": SECRET, "SANDBOX_SOCKET": ZYGOTE_SOCKET, "SANDBOX_LIMITS": TEST_LIMITS,
-                               "RATE_LIMITS": LIMITS, "NUMERIC_FAST_LANE": lane})
+                               "RATE_LIMITS": LIMITS, "NUMERIC_FAST_LANE": lane, **config})
         storage.upgrade(self.app)
         with self.app.app_context():
             db = storage.session(self.app)
@@ -35,6 +36,8 @@ class Side:
                          "bob": auth.create_key(db, role="learner", learner="bob").key}
         self.flask_answered = 0
         lane_middleware = self.app.wsgi_app
+        if not isinstance(lane_middleware, NumericFastLane):  # behind ProxyFix
+            lane_middleware = lane_middleware.app
         flask_app = lane_middleware.next
 
         def counted(environ, start_response):
@@ -43,12 +46,13 @@ class Side:
         lane_middleware.next = counted
         self.client = self.app.test_client()
 
-    def send(self, who, body, *, raw=None, headers=None, query=""):
+    def send(self, who, body, *, raw=None, headers=None, query="", environ=None):
         sent = {"Content-Type": "application/json", **({"Authorization": f"Bearer {self.keys[who]}"} if who else {}),
                 **(headers or {})}
         data = raw if raw is not None else json.dumps(body)
         before = self.flask_answered
-        response = self.client.post(f"/api/v1/submissions{query}", data=data, headers=sent)
+        response = self.client.post(f"/api/v1/submissions{query}", data=data, headers=sent,
+                                    environ_overrides=environ or {})
         return response, self.flask_answered > before
 
 
@@ -58,6 +62,9 @@ def sides(tmp_path):
 
 
 def normalized(response) -> tuple:
+    if response.status_code != 201:  # no id or time in it: the same bytes
+        return response.status_code, {name: response.headers.get(name) for name in COMPARED_HEADERS
+                                       if name != "X-Request-ID"}, response.data
     body = response.get_json(force=True, silent=True)
     if isinstance(body, dict):
         body = {k: v for k, v in body.items() if k not in VARYING}
@@ -96,7 +103,14 @@ def requests_to_compare(exercise, instance_of):
         ("ada's key acting for bob", "ada", {**base, "instance_token": bob["token"], "answer": right,
                                              "learner": "bob"}, {}, True),
         ("a forged token", "bob", {**base, "instance_token": bob["token"][:-3] + "abc", "answer": right}, {}, True),
-        ("no such exercise", "bob", {**base, "exercise_id": "no-such", "answer": right}, {}, True),
+        ("no such exercise", "bob", {**base, "exercise_id": "nö-such", "answer": right}, {}, True),
+        ("a lone surrogate in an answer", "bob", None, {"raw": json.dumps(
+            {**base, "instance_token": bob["token"], "answer": {"x": "SURROGATE"}}).replace("SURROGATE", "\\ud800")},
+         True),
+        ("a Content-Length that is not ASCII digits", "bob", {**base, "answer": right},
+         {"environ": {"CONTENT_LENGTH": "\u00b2"}}, False),
+        ("a body shorter than its Content-Length", "bob", {**base, "answer": right},
+         {"environ": {"CONTENT_LENGTH": "99999"}}, False),
         ("no answer", "bob", {**base, "instance_token": bob["token"]}, {}, False),
         ("no key", None, {**base, "answer": right}, {}, False),
         ("a bad key", None, {**base, "answer": right}, {"headers": {"Authorization": "Bearer bptt_x.y"}}, False),
@@ -187,3 +201,54 @@ def _comparable(value):
         return json.dumps({k: v for k, v in data.items() if k not in VARYING} if isinstance(data, dict) else data,
                           sort_keys=True)
     return value
+
+
+def test_the_location_is_built_as_url_for_builds_it(tmp_path):
+    """Behind a proxy that says its prefix (X-Forwarded-Prefix, trusted with GRADER_PROXY_HOPS)."""
+    fast, slow = Side(tmp_path, lane=True, PROXY_HOPS=1), Side(tmp_path, lane=False, PROXY_HOPS=1)
+    locations = []
+    for side in (fast, slow):
+        response = side.client.post(f"/api/v1/exercises/{EXERCISE}/instances", json={"learner": "ada"},
+                                    headers={"Authorization": f"Bearer {side.keys['admin']}"})
+        token = response.get_json()["instance"]["token"]
+        seed = tokens.verify(SECRET, token, learner="ada", max_age=3600).seed
+        answer = to_json(get_catalog(side.app)[EXERCISE].instance(seed).answer)
+        response, by_flask = side.send("ada", {"exercise_id": EXERCISE, "kind": "numeric", "instance_token": token,
+                                               "answer": answer}, headers={"X-Forwarded-Prefix": "/grader/"})
+        assert response.status_code == 201 and by_flask is (side is slow)
+        locations.append(response.headers["Location"].rsplit("/", 1)[0])
+    assert locations[0] == locations[1] == "/grader/api/v1/submissions"  # one slash
+
+
+def test_storage_failing_at_the_key_check_is_answered_as_flask_does(sides, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+    from grader import keycache
+
+    def unavailable(self, db, key_id):
+        raise OperationalError("SELECT", {}, Exception("disk I/O error"))
+    monkeypatch.setattr(keycache.KeyCache, "get", unavailable)
+    answers = [normalized(side.send("bob", {"exercise_id": EXERCISE, "kind": "numeric", "instance_token": "t",
+                                            "answer": {}})[0]) for side in sides]
+    assert answers[0] == answers[1] and answers[0][0] == 503 and answers[0][1]["Retry-After"] == "5"
+
+
+def test_a_failure_after_the_commit_is_answered_once_and_stored_once(sides, monkeypatch):
+    """Nothing after a submission's commit runs it again: a failure there is a 500, one row stored."""
+    from dataclasses import replace
+    from tests.conftest import count_submissions
+    fast, _ = sides
+    context = fast.app.extensions["grader.context"]
+
+    def broken_wakeup():
+        raise RuntimeError("the delivery loop would not wake")
+    fast.app.extensions["grader.context"] = replace(context, kick_deliveries=broken_wakeup,
+                                                    allow_private_callbacks=True)
+    response = fast.client.post(f"/api/v1/exercises/{EXERCISE}/instances", json={"learner": "ada"},
+                                headers={"Authorization": f"Bearer {fast.keys['admin']}"})
+    token = response.get_json()["instance"]["token"]
+    seed = tokens.verify(SECRET, token, learner="ada", max_age=3600).seed
+    answer = to_json(get_catalog(fast.app)[EXERCISE].instance(seed).answer)  # graded: a webhook is owed
+    response, by_flask = fast.send("ada", {"exercise_id": EXERCISE, "kind": "numeric", "instance_token": token,
+                                           "answer": answer, "callback_url": "http://127.0.0.1:9/hook"})
+    assert response.status_code == 500 and not by_flask
+    assert count_submissions(fast.app) == 1

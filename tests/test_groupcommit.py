@@ -1,6 +1,7 @@
 """Group commit on SQLite (grader.storage.writers): writes queued while a batch commits share the
-next transaction; one that fails is rolled back alone, an unforeseen failure fails its batch, and a
-submission that turns out to owe a grade passback is stored on its own path with it."""
+next transaction; one that fails is rolled back alone (under a savepoint, or by running the others
+again without it), a batch that cannot commit tells every writer, and a submission that turns out to
+owe a grade passback is stored on its own path with it."""
 import threading
 import time
 
@@ -90,19 +91,11 @@ def test_a_failing_write_is_rolled_back_alone(app):
     assert notes(app) == ["a", "b", "c"]
 
 
-def test_a_clean_refusal_keeps_the_batch_and_an_unforeseen_error_fails_it(app):
+def test_a_clean_refusal_keeps_the_batch(app):
     def refuses(cursor):
         raise KeyError("nothing written")
     outcomes, _ = in_one_batch(app, [note("a"), note("b"), refuses], clean=(KeyError,))
     assert isinstance(outcomes[2][1], KeyError) and notes(app) == ["a", "b"]
-
-    def breaks_after_writing(cursor):
-        note("y")(cursor)
-        raise RuntimeError("unforeseen")
-    outcomes, sizes = in_one_batch(app, [note("c"), note("d"), breaks_after_writing, note("e")], clean=(KeyError,))
-    assert sizes == [1, 3]
-    assert all(kind == "error" and isinstance(error, RuntimeError) for kind, error in (outcomes[k] for k in (1, 2, 3)))
-    assert notes(app) == ["a", "b", "c"]  # d, y and e were never committed
 
 
 def test_in_memory_databases_are_not_grouped(tmp_path):
@@ -153,3 +146,34 @@ def test_a_commit_that_fails_stores_nothing_and_tells_every_writer(app, clean, m
     assert sizes == [1, 2]
     assert all(kind == "error" and isinstance(error, OSError) for kind, error in outcomes.values())
     assert notes(app) == []
+
+
+def test_a_batch_that_gets_no_connection_stores_nothing_and_says_so(app, monkeypatch):
+    """The pool refuses the batch's connection (a timeout, no file descriptors): each of its writers
+    gets the error; none is told its write was stored."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+    engine = storage.engine_of(app)
+    original, calls = engine.raw_connection, []
+
+    def second_refused():
+        calls.append(1)
+        if len(calls) == 2:
+            raise PoolTimeout("QueuePool limit reached")
+        return original()
+    monkeypatch.setattr(engine, "raw_connection", second_refused)
+    outcomes, sizes = in_one_batch(app, [note("a"), note("b"), note("c")])
+    assert sizes == [1, 2] and outcomes[0] == ("result", "a")
+    assert all(kind == "error" and isinstance(error, PoolTimeout) for kind, error in (outcomes[1], outcomes[2]))
+    assert notes(app) == ["a"]
+
+
+def test_an_unforeseen_error_sets_its_write_aside_and_the_others_are_stored(app):
+    """A write that fails after writing, with no savepoint to take it back alone: the transaction is
+    rolled back and run again without it."""
+    def breaks_after_writing(cursor):
+        note("y")(cursor)
+        raise RuntimeError("unforeseen")
+    outcomes, sizes = in_one_batch(app, [note("a"), note("b"), breaks_after_writing, note("c")], clean=(KeyError,))
+    assert sizes == [1, 3]
+    assert isinstance(outcomes[2][1], RuntimeError) and outcomes[1] == ("result", "b") and outcomes[3] == ("result", "c")
+    assert notes(app) == ["a", "b", "c"]

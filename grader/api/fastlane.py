@@ -7,13 +7,12 @@ grading itself (bench/profile_numeric.py). This lane runs what the API view runs
 functions: the guards' conditions, the key check (auth.principal_for and the key cache), the
 strict JSON parser, the request schema's own fields, the use case (service.submit), the request id
 and the request counter. It answers the request only when all of them pass, or when the use case
-refuses it (a GraderError, before anything was stored), rendered by errors.py's document.
+refuses it or fails, answered with errors.py's outcome (so the use case never runs twice).
 
 Anything else falls through to the Flask app untouched (the body is handed back as it was read):
 another route or method, a query string, a chunked or oversized body, another content type, a
-missing or bad key, a body that is not JSON or fails the schema, a code submission, a storage
-error. Flask answers those exactly as before, so every refusal keeps its one shape. A numeric
-submission has no step after its commit that can fail, so falling through never stores it twice.
+missing or bad key, a body that is not JSON or fails the schema, a code submission. Flask answers
+those exactly as before, so every refusal keeps its one shape; nothing is stored before them.
 
 GRADER_NUMERIC_FAST_LANE=false turns the lane off; tests/test_fastlane.py sends the same requests to
 an app with it and one without and compares the answers.
@@ -28,7 +27,6 @@ from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
 from grader import auth, errors, jsontext, keycache, logs, metrics, service, storage
 from grader.api.base import loads_strict
 from grader.guards import ESCAPED_NUL
-from grader.problems import GraderError
 from grader.schemas import SubmissionRequestSchema
 
 ROUTE = "/api/v1/submissions"
@@ -82,21 +80,19 @@ class NumericFastLane:
             principal = auth.principal_for(db, self.app.extensions[keycache.EXTENSION],
                                            environ.get("HTTP_AUTHORIZATION", ""))
             request = self._load(loads_strict(body))
-        except (GraderError, ValueError, RecursionError, ValidationError):
+        except Exception:  # a refused key, a body Flask refuses, storage failing: nothing is stored yet
             raise FallThrough from None
         if principal.role not in self.app.view_functions["submissions.submit"].required_roles:
             raise FallThrough
         try:
             report, replayed = service.submit(db, self.app.extensions["grader.context"], principal, request,
                                               idempotency_key)
-        except GraderError as refused:  # raised before anything was stored
-            document = errors.grader_error_document(refused, config["PROBLEM_TYPE_BASE"], ROUTE)
-            return refused.status, [("Content-Type", errors.PROBLEM_JSON), *refused.headers.items()], \
-                jsontext.dumpb(document)
-        except Exception:  # storage errors and the unforeseen: Flask's handlers answer them
-            raise FallThrough from None
-        headers = [("Content-Type", "application/json"),
-                   ("Location", f"{environ.get('SCRIPT_NAME', '')}{ROUTE}/{report['id']}")]
+        except Exception as error:  # answered here, as errors.py answers it: the use case never runs twice
+            status, document, extra = errors.outcome(error, config["PROBLEM_TYPE_BASE"], "POST", ROUTE)
+            return status, [("Content-Type", errors.PROBLEM_JSON), *extra.items()], jsontext.dumpb(document)
+        location = self.app.url_map.bind_to_environ(environ, server_name=config["SERVER_NAME"]).build(
+            "submissions.get_submission", {"submission_id": report["id"]})  # as url_for builds it
+        headers = [("Content-Type", "application/json"), ("Location", location)]
         if replayed:
             headers.append(("Idempotent-Replayed", "true"))
         return 201, headers, jsontext.dumpb(report)
@@ -111,12 +107,18 @@ class NumericFastLane:
                 for name, value in request.items()}
 
 
-def _read_body(environ, cap: int) -> bytes | None:
-    """The body when its length is given and within the cap (else None: Flask reads it itself)."""
+def _read_body(environ, cap: int | None) -> bytes | None:
+    """The whole body when its length is given and within the cap (else None: Flask reads it itself;
+    a body cut short is handed back as it came, for Flask to refuse)."""
     length = environ.get("CONTENT_LENGTH", "")
-    if not length.isdigit() or int(length) > cap or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+    if not (length.isascii() and length.isdigit()) or (cap is not None and int(length) > cap) \
+            or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         return None
-    return environ["wsgi.input"].read(int(length))
+    body = environ["wsgi.input"].read(int(length))
+    if len(body) != int(length):
+        environ["wsgi.input"] = io.BytesIO(body)
+        return None
+    return body
 
 
 def init_app(app) -> None:

@@ -12,6 +12,8 @@ callers and the error handlers treat it as any other.
 """
 from __future__ import annotations
 
+import weakref
+
 from sqlalchemy import exc
 
 
@@ -22,10 +24,10 @@ class Prepared:
 
     def __init__(self, statement, columns=None):
         self.statement, self.columns = statement, columns
-        self._compiled = {}
+        self._compiled = weakref.WeakKeyDictionary()  # per dialect: its paramstyle, its JSON serializer
 
     def compiled(self, dialect):
-        entry = self._compiled.get(dialect.name)
+        entry = self._compiled.get(dialect)
         if entry is None:
             compiled = self.statement.compile(dialect=dialect, column_keys=self.columns)
             processors = {}
@@ -33,7 +35,7 @@ class Prepared:
                 processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
                     processors[name] = processor
-            entry = self._compiled[dialect.name] = (compiled.string, compiled.positiontup, processors)
+            entry = self._compiled[dialect] = (compiled.string, compiled.positiontup, processors)
         return entry
 
 
@@ -79,6 +81,12 @@ class Cursor:
             self.connection.commit()
         except self.dialect.loaded_dbapi.Error as error:
             raise self._wrapped(error, "COMMIT", ()) from error
+
+    def rollback(self) -> None:
+        try:
+            self.connection.rollback()
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._wrapped(error, "ROLLBACK", ()) from error
 
     def execute(self, prepared: Prepared, params: dict) -> list[tuple]:
         """Run one statement; its rows when it returns any."""

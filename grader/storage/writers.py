@@ -117,43 +117,61 @@ class _Batches:
                 with self.queue_lock:
                     batch, self.queued = self.queued, []
                 _commit(engine, batch)
+        if not unit.done:  # never: _commit marks every unit of its batch
+            raise RuntimeError("a write was left out of its batch")
         if unit.error is not None:
             raise unit.error
         return unit.result
 
 
 def _commit(engine, batch: list[_Unit]) -> None:
-    connection = engine.raw_connection()
+    """Run the batch's units in one transaction and commit it. A unit whose unforeseen error spoils
+    the transaction is set aside with its error and the others run again in a new one; a failed
+    commit (or connection) is every remaining unit's error."""
+    remaining, connection = list(batch), None
     try:
+        connection = engine.raw_connection()
         with _writers(engine).held():
             cursor = Cursor(connection.driver_connection, engine.dialect)
-            cursor.run("BEGIN")
-            for unit in batch:
-                _run(cursor, unit)
-            cursor.commit()
-    except BaseException as error:  # the batch did not commit: nobody's writes are stored
-        for unit in batch:
+            while remaining:
+                cursor.run("BEGIN IMMEDIATE")  # the write lock now, not at the first write after a read
+                spoiler = _run_all(cursor, remaining)
+                if spoiler is None:
+                    cursor.commit()
+                    break
+                cursor.rollback()
+                remaining = [unit for unit in remaining if unit is not spoiler and unit.error is None]
+    except BaseException as error:  # not committed: nobody's writes are stored
+        for unit in remaining:
             unit.error = unit.error or error
         if not isinstance(error, Exception):
             raise
     finally:
         for unit in batch:
             unit.done = True
-        connection.close()  # back to the pool, rolled back if the commit never came
+        if connection is not None:
+            connection.close()  # back to the pool, rolled back if the commit never came
 
 
-def _run(cursor: Cursor, unit: _Unit) -> None:
-    """One unit of a batch: its error is its own (its writes gone, the others' kept), or the batch's."""
-    if unit.clean is not None:
+def _run_all(cursor: Cursor, units: list[_Unit]):
+    """Each unit in turn: its refusal or failure is its own (its writes gone, the others' kept); the
+    unit whose unforeseen error leaves writes that cannot be taken back alone, or None."""
+    for unit in units:
+        unit.result, unit.error = None, None
+        if unit.clean is not None:
+            try:
+                unit.result = unit.work(cursor)
+            except unit.clean as refused:  # nothing of it was written
+                unit.error = refused
+            except Exception as error:
+                unit.error = error
+                return unit
+            continue
+        cursor.run("SAVEPOINT unit")
         try:
             unit.result = unit.work(cursor)
-        except unit.clean as refused:  # nothing of it was written
-            unit.error = refused
-        return
-    cursor.run("SAVEPOINT unit")
-    try:
-        unit.result = unit.work(cursor)
-    except Exception as error:
-        unit.error = error
-        cursor.run("ROLLBACK TO unit")
-    cursor.run("RELEASE unit")
+        except Exception as error:
+            unit.error = error
+            cursor.run("ROLLBACK TO unit")
+        cursor.run("RELEASE unit")
+    return None
