@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, request
+from flask import current_app, json, request
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as TimeoutError_
 from werkzeug.exceptions import HTTPException
 
-from grader import jsontext
 from grader.problems import GraderError
 
 logger = logging.getLogger(__name__)
@@ -22,7 +21,7 @@ STORAGE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, Tim
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", errors=None, headers=None):
     """Render one problem document as a Flask response tuple."""
     body = document(status, title, detail, type_=type_, errors=errors, instance=request.path)
-    return current_app.response_class(jsontext.dumpb(body), status=status, mimetype=PROBLEM_JSON,
+    return current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON,
                                       headers=headers or {})
 
 
@@ -55,7 +54,7 @@ def outcome(error: Exception, type_base: str, method: str, path: str) -> tuple[i
 
 def _answer(error: Exception):
     status, body, headers = outcome(error, current_app.config["PROBLEM_TYPE_BASE"], request.method, request.path)
-    return current_app.response_class(jsontext.dumpb(body), status=status, mimetype=PROBLEM_JSON, headers=headers)
+    return current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON, headers=headers)
 
 
 def handle_http_exception(error: HTTPException):

@@ -24,7 +24,7 @@ import io
 from marshmallow import ValidationError
 from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
 
-from grader import auth, errors, jsontext, keycache, logs, metrics, service, storage
+from grader import auth, errors, keycache, logs, metrics, service, storage
 from grader.api.base import loads_strict
 from grader.guards import ESCAPED_NUL
 from grader.schemas import SubmissionRequestSchema
@@ -89,13 +89,14 @@ class NumericFastLane:
                                               idempotency_key)
         except Exception as error:  # answered here, as errors.py answers it: the use case never runs twice
             status, document, extra = errors.outcome(error, config["PROBLEM_TYPE_BASE"], "POST", ROUTE)
-            return status, [("Content-Type", errors.PROBLEM_JSON), *extra.items()], jsontext.dumpb(document)
+            payload = self.app.json.dumps(document).encode()
+            return status, [("Content-Type", errors.PROBLEM_JSON), *extra.items()], payload
         location = self.app.url_map.bind_to_environ(environ, server_name=config["SERVER_NAME"]).build(
             "submissions.get_submission", {"submission_id": report["id"]})  # as url_for builds it
         headers = [("Content-Type", "application/json"), ("Location", location)]
         if replayed:
             headers.append(("Idempotent-Replayed", "true"))
-        return 201, headers, jsontext.dumpb(report)
+        return 201, headers, self.app.json.dumps(report).encode()  # as the view: sorted keys, ASCII
 
     def _load(self, request) -> dict:
         """What SubmissionRequestSchema().load returns, for a numeric submission with known fields.

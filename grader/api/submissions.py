@@ -1,7 +1,7 @@
 """Submitting answers and reading the stored reports."""
-from flask import current_app, g, request, url_for
+from flask import current_app, g, json, request, url_for
 
-from grader import jsontext, service, storage, submissions
+from grader import service, storage, submissions
 from grader.api.base import ApiBlueprint
 from grader.api.catalog import context
 from grader.auth import require
@@ -44,7 +44,7 @@ def submit(body):
         if report["verdict"] == "pending":
             status, headers["Retry-After"] = 202, "1"
     # the report was dumped through SubmissionSchema when it was stored: send it as it is
-    return current_app.response_class(jsontext.dumpb(report), status=status, headers=headers, mimetype="application/json")
+    return current_app.response_class(json.dumps(report), status=status, headers=headers, mimetype="application/json")
 
 
 def _wait_seconds() -> float:
@@ -65,7 +65,7 @@ def _wait_seconds() -> float:
 def get_submission(submission_id):
     """One stored report; a learner key reads only its own."""
     report = submissions.get_submission(storage.session(current_app), g.principal, submission_id)
-    return current_app.response_class(jsontext.dumpb(report), mimetype="application/json")
+    return current_app.response_class(json.dumps(report), mimetype="application/json")
 
 
 @blp.route("/submissions/<submission_id>/steps")
@@ -91,4 +91,4 @@ def list_submissions(query):
         args = {k: v for k, v in query.items() if k != "cursor"}
         headers["Link"] = f'<{url_for("submissions.list_submissions", **args, cursor=cursor)}>; rel="next"'
     # the reports were dumped through SubmissionSchema when they were stored: sent as they are
-    return current_app.response_class(jsontext.dumpb(reports), mimetype="application/json", headers=headers)
+    return current_app.response_class(json.dumps(reports), mimetype="application/json", headers=headers)
