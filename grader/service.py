@@ -26,7 +26,7 @@ from grader.groups import diagnoses
 from grader.problems import IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, TooManyRequests, Unavailable
 from grader.sandbox.client import SandboxClient
 from grader.storage.prepared import Cursor
-from grader.storage.models import Submission, SubmissionMisconception, utcnow
+from grader.storage.models import NewSubmission, Submission, SubmissionMisconception, utcnow
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,11 @@ def submit(db, ctx: Context, principal: Principal, body: dict, idempotency_key: 
         delivery.check_callback_url(body["callback_url"], ctx.allow_private_callbacks)
     if body["kind"] == "code":  # before its sandbox job; every submission is counted (and refused) when stored
         ratelimit.check(db, ctx.rate_limits, learner=learner, exercise_id=exercise.id, key_id=principal.key_id)
-    row = Submission(id=uuid.uuid4().hex, exercise_id=exercise.id, exercise_version=exercise.version,
-                     kind=body["kind"], learner=learner, key_id=principal.key_id, report={}, created_at=utcnow(),
-                     course_id=placement.course_id, late=placement.late,
-                     assignment_id=placement.assignment.id if placement.assignment else None,
-                     idempotency_key=idempotency_key, request_sha256=digest, callback_url=body.get("callback_url"))
+    row = NewSubmission(id=uuid.uuid4().hex, exercise_id=exercise.id, exercise_version=exercise.version,
+                        kind=body["kind"], learner=learner, key_id=principal.key_id, report={}, created_at=utcnow(),
+                        course_id=placement.course_id, late=placement.late,
+                        assignment_id=placement.assignment.id if placement.assignment else None,
+                        idempotency_key=idempotency_key, request_sha256=digest, callback_url=body.get("callback_url"))
     report = _grade(db, ctx, under_policy(exercise, placement.assignment), learner, body, row)
     record(row, report, placement.penalty)
     diagnoses.annotate(db, ctx.secret, exercise, row)  # a group the course's instructor named

@@ -55,10 +55,12 @@ def insertions(dialect, *objects) -> list[prepared.Bound]:
     """The INSERTs of new ORM objects as prepared statements with their parameters bound, to run
     without the unit of work (which cost more than the INSERT itself on the submission path). Only
     the attributes that were set are sent, with the columns' Python defaults for the rest (server
-    defaults apply as usual); the objects stay transient (not in a session)."""
+    defaults apply as usual); the objects stay transient (not in a session). A plain object with a
+    __table__ and the columns as attributes (storage.models.NewSubmission) is inserted alike."""
     bound = []
     for obj in objects:
-        table, values = type(obj).__table__, inspect(obj).dict
+        table = obj.__table__
+        values = inspect(obj).dict if hasattr(obj, "_sa_instance_state") else vars(obj)  # an ORM row, or a plain one
         params = {}
         for column in table.columns:
             if column.key in values:

@@ -120,6 +120,23 @@ class Submission(Base):
         lazy="select", cascade="all, delete-orphan", passive_deletes=True)
 
 
+class NewSubmission:
+    """A submission being graded and stored by service.submit: Submission's columns as plain
+    attributes, each starting at its Python default or None. On the numeric path an ORM instance's
+    attribute events cost more than the comparison of the answer; storage.insertions inserts this
+    as it inserts a new ORM row, and every reader of a submission reads it alike."""
+
+    __table__ = Submission.__table__
+
+    def __init__(self, **values):
+        self.__dict__.update(_NEW_SUBMISSION_DEFAULTS)
+        self.__dict__.update(values)
+
+
+_NEW_SUBMISSION_DEFAULTS = {column.key: column.default.arg if column.default is not None and column.default.is_scalar
+                            else None for column in Submission.__table__.columns}
+
+
 class SubmissionMisconception(Base):
     """One misconception slug a submission's report names, kept apart from the report JSON so that
     analytics aggregate an index instead of parsing reports. Written with every report."""
