@@ -33,7 +33,7 @@ STEPS = {  # step -> (file suffix, function name)
     "rate limit: upsert": ("grader/ratelimit.py", "count"),
     "statistics summaries": ("grader/courses/summaries.py", "add"),
     "group commit: transaction and commit": ("grader/storage/writers.py", "_commit"),
-    "response JSON (orjson)": ("grader/jsontext.py", "dumpb"),
+    "response JSON (Flask's)": ("flask/json/provider.py", "dumps"),
 }
 
 
