@@ -140,7 +140,7 @@ def _commit(engine, batch: list[_Unit]) -> None:
                     cursor.commit()
                     break
                 cursor.rollback()
-                remaining = [unit for unit in remaining if unit is not spoiler and unit.error is None]
+                remaining = [unit for unit in remaining if unit is not spoiler]  # each decided anew
     except BaseException as error:  # not committed: nobody's writes are stored
         for unit in remaining:
             unit.error = unit.error or error
