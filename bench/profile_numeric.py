@@ -32,7 +32,7 @@ STEPS = {  # step -> (file suffix, function name)
     "submission and slug rows, bound": ("grader/storage/__init__.py", "insertions"),
     "rate limit: upsert": ("grader/ratelimit.py", "count"),
     "statistics summaries": ("grader/courses/summaries.py", "add"),
-    "group commit: transaction and commit": ("grader/storage/writers.py", "_commit"),
+    "group commit (holds the upsert and summaries)": ("grader/storage/writers.py", "_commit"),
     "response JSON (Flask's)": ("flask/json/provider.py", "dumps"),
 }
 
