@@ -25,8 +25,8 @@ from grader.grading.report import Report, Verdict
 from grader.groups import diagnoses
 from grader.problems import IdempotencyMismatch, InvalidRequest, InvalidToken, NotFound, TooManyRequests, Unavailable
 from grader.sandbox.client import SandboxClient
-from grader.storage.prepared import Cursor
 from grader.storage.models import NewSubmission, Submission, SubmissionMisconception, utcnow
+from grader.storage.prepared import Cursor
 
 
 @dataclass(frozen=True)
