@@ -20,9 +20,12 @@ STORAGE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, Tim
 
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", errors=None, headers=None):
     """Render one problem document as a Flask response tuple."""
-    body = document(status, title, detail, type_=type_, errors=errors, instance=request.path)
-    return current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON,
-                                      headers=headers or {})
+    return _response(status, document(status, title, detail, type_=type_, errors=errors, instance=request.path),
+                     headers or {})
+
+
+def _response(status: int, body: dict, headers: dict):
+    return current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON, headers=headers)
 
 
 def document(status: int, title: str, detail: str, *, type_: str, errors, instance: str) -> dict:
@@ -53,8 +56,7 @@ def outcome(error: Exception, type_base: str, method: str, path: str) -> tuple[i
 
 
 def _answer(error: Exception):
-    status, body, headers = outcome(error, current_app.config["PROBLEM_TYPE_BASE"], request.method, request.path)
-    return current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON, headers=headers)
+    return _response(*outcome(error, current_app.config["PROBLEM_TYPE_BASE"], request.method, request.path))
 
 
 def handle_http_exception(error: HTTPException):

@@ -71,41 +71,33 @@ class Cursor:
 
     def run(self, sql: str) -> None:
         """A statement without parameters (BEGIN, SAVEPOINT, ...)."""
-        try:
-            self.cursor.execute(sql)
-        except self.dialect.loaded_dbapi.Error as error:
-            raise self._wrapped(error, sql, ()) from error
+        self._call(self.cursor.execute, sql, ())
 
     def commit(self) -> None:
-        try:
-            self.connection.commit()
-        except self.dialect.loaded_dbapi.Error as error:
-            raise self._wrapped(error, "COMMIT", ()) from error
+        self._call(lambda _sql, _values: self.connection.commit(), "COMMIT", ())
 
     def rollback(self) -> None:
-        try:
-            self.connection.rollback()
-        except self.dialect.loaded_dbapi.Error as error:
-            raise self._wrapped(error, "ROLLBACK", ()) from error
+        self._call(lambda _sql, _values: self.connection.rollback(), "ROLLBACK", ())
 
     def execute(self, prepared: Prepared, params: dict) -> list[tuple]:
         """Run one statement; its rows when it returns any."""
         return self.send(Bound(prepared, self.dialect, params))
 
     def send(self, bound: Bound) -> list[tuple]:
-        try:
-            self.cursor.execute(bound.sql, bound.values)
-            return self.cursor.fetchall() if self.cursor.description else []
-        except self.dialect.loaded_dbapi.Error as error:
-            raise self._wrapped(error, bound.sql, bound.values) from error
+        return self._call(self._rows, bound.sql, bound.values)
+
+    def _rows(self, sql, values) -> list[tuple]:
+        self.cursor.execute(sql, values)
+        return self.cursor.fetchall() if self.cursor.description else []
 
     def execute_many(self, prepared: Prepared, rows: list[dict]) -> None:
         sql, order, processors = prepared.compiled(self.dialect)
-        values = [_values(params, order, processors) for params in rows]
-        try:
-            self.cursor.executemany(sql, values)
-        except self.dialect.loaded_dbapi.Error as error:
-            raise self._wrapped(error, sql, values) from error
+        self._call(self.cursor.executemany, sql, [_values(params, order, processors) for params in rows])
 
-    def _wrapped(self, error, sql, values):
-        return exc.DBAPIError.instance(sql, values, error, self.dialect.loaded_dbapi.Error, dialect=self.dialect)
+    def _call(self, method, sql, values):
+        """method(sql, values), a driver error raised as SQLAlchemy's own exception."""
+        try:
+            return method(sql, values)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise exc.DBAPIError.instance(sql, values, error, self.dialect.loaded_dbapi.Error,
+                                          dialect=self.dialect) from error
