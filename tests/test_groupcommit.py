@@ -177,3 +177,66 @@ def test_an_unforeseen_error_sets_its_write_aside_and_the_others_are_stored(app)
     assert sizes == [1, 3]
     assert isinstance(outcomes[2][1], RuntimeError) and outcomes[1] == ("result", "b") and outcomes[3] == ("result", "c")
     assert notes(app) == ["a", "b", "c"]
+
+
+def test_writes_queued_while_another_process_commits_share_the_next_batch(app):
+    """Another process (a gunicorn worker) holds the writers' flock: the writes this process queues
+    meanwhile wait for it together and share one transaction, one fsync, instead of the first
+    leader's batch being fixed before the wait."""
+    import fcntl
+    import os
+    with app.app_context():
+        engine = storage.engine_of(app)
+        queue = writers._writers(engine).batches
+        other = os.open(f"{engine.url.database}.writers", os.O_RDWR)  # an open file of its own: another holder
+        fcntl.flock(other, fcntl.LOCK_EX)
+        sizes, original = [], writers._commit
+
+        def counted(engine_, batch):
+            sizes.append(len(batch))
+            return original(engine_, batch)
+
+        outcomes = {}
+
+        def submit(index):
+            with app.app_context():
+                outcomes[index] = storage.group_commit(storage.session(app), note(str(index)))
+
+        writers._commit = counted
+        threads = [threading.Thread(target=submit, args=(k,)) for k in range(3)]
+        try:
+            threads[0].start()
+            deadline = time.monotonic() + 30
+            while not queue.leading.locked() and time.monotonic() < deadline:  # the first leads, and waits
+                time.sleep(0.01)
+            for thread in threads[1:]:
+                thread.start()
+            while len(queue.queued) + sum(sizes) < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            fcntl.flock(other, fcntl.LOCK_UN)
+            os.close(other)
+            for thread in threads:
+                thread.join(30)
+            writers._commit = original
+    assert sizes == [3]
+    assert outcomes == {0: "0", 1: "1", 2: "2"} and notes(app) == ["0", "1", "2"]
+
+
+def test_a_batch_whose_turn_never_comes_stores_nothing_and_says_so(app, monkeypatch):
+    """The writers' flock fails (say, the lock file's disk went away): the queued writers get the
+    error, none is run, and the next batch takes its turn as usual."""
+    real_flock, calls = writers.fcntl.flock, []
+
+    def flock(fd, operation):
+        calls.append(operation)
+        if len(calls) == 1:
+            raise OSError("no lock")
+        return real_flock(fd, operation)
+    monkeypatch.setattr(writers.fcntl, "flock", flock)
+    with app.app_context():
+        with pytest.raises(OSError, match="no lock"):
+            storage.group_commit(storage.session(app), note("a"))
+        assert writers._writers(storage.engine_of(app)).batches.queued == []
+        assert storage.group_commit(storage.session(app), note("b")) == "b"
+    assert notes(app) == ["b"]

@@ -7,8 +7,9 @@ them commits (`writing`).
 
 With synchronous=FULL every commit also waits for the disk, and the writers behind it wait too.
 `group_commit` lets concurrent submissions share one transaction and one fsync: each request
-queues its writes as a function of a cursor; the first to find no batch in progress leads, takes
-every write queued so far, runs each under its own SAVEPOINT (one that fails, say a rate limit
+queues its writes as a function of a cursor; the first to find no batch in progress leads: when
+its process's turn among the writers comes, it takes every write queued so far (those queued while
+another process committed included), runs each under its own SAVEPOINT (one that fails, say a rate limit
 passed or a duplicate Idempotency-Key, is rolled back alone and its error goes back to its
 request), commits once and wakes the others. A request returns only after the commit that holds
 its writes, so a response still means the submission is on disk. PostgreSQL runs its writers side
@@ -114,31 +115,45 @@ class _Batches:
             self.queued.append(unit)
         with self.leading:
             if not unit.done:  # no batch took it while this thread waited: lead the next one
-                with self.queue_lock:
-                    batch, self.queued = self.queued, []
-                _commit(engine, batch)
+                self._lead(engine)
         if unit.error is not None:
             raise unit.error
         return unit.result
 
+    def _lead(self, engine) -> None:
+        """Commit what is queued once this process's turn among the writers comes: the writes that
+        queue while another process commits join this batch instead of waiting for the next one."""
+        try:
+            with _writers(engine).held():
+                _commit(engine, self._take())
+        except BaseException as error:  # the turn never came (the lock failed): nothing of the queue was run
+            for unit in self._take():
+                unit.error, unit.done = error, True
+            if not isinstance(error, Exception):
+                raise
+
+    def _take(self) -> list[_Unit]:
+        with self.queue_lock:
+            batch, self.queued = self.queued, []
+        return batch
+
 
 def _commit(engine, batch: list[_Unit]) -> None:
-    """Run the batch's units in one transaction and commit it. A unit whose unforeseen error spoils
+    """With the writers' lock held, run the batch's units in one transaction and commit it. A unit whose unforeseen error spoils
     the transaction is set aside with its error and the others run again in a new one; a failed
     commit (or connection) is every remaining unit's error."""
     remaining, connection = list(batch), None
     try:
         connection = engine.raw_connection()
-        with _writers(engine).held():
-            cursor = Cursor(connection.driver_connection, engine.dialect)
-            while remaining:
-                cursor.run("BEGIN IMMEDIATE")  # the write lock now, not at the first write after a read
-                spoiler = _run_all(cursor, remaining)
-                if spoiler is None:
-                    cursor.commit()
-                    break
-                cursor.rollback()
-                remaining = [unit for unit in remaining if unit is not spoiler]  # each decided anew
+        cursor = Cursor(connection.driver_connection, engine.dialect)
+        while remaining:
+            cursor.run("BEGIN IMMEDIATE")  # the write lock now, not at the first write after a read
+            spoiler = _run_all(cursor, remaining)
+            if spoiler is None:
+                cursor.commit()
+                break
+            cursor.rollback()
+            remaining = [unit for unit in remaining if unit is not spoiler]  # each decided anew
     except BaseException as error:  # not committed: nobody's writes are stored
         for unit in remaining:
             unit.error = unit.error or error
