@@ -9,9 +9,9 @@ With synchronous=FULL every commit also waits for the disk, and the writers behi
 `group_commit` lets concurrent submissions share one transaction and one fsync: each request
 queues its writes as a function of a cursor; the first to find no batch in progress leads: when
 its process's turn among the writers comes, it takes every write queued so far (those queued while
-another process committed included), runs each under its own SAVEPOINT (one that fails, say a rate limit
-passed or a duplicate Idempotency-Key, is rolled back alone and its error goes back to its
-request), commits once and wakes the others. A request returns only after the commit that holds
+another process committed included), runs each under its own SAVEPOINT (one that fails, say a
+rate limit passed or a duplicate Idempotency-Key, is rolled back alone and its error goes back to
+its request), commits once and wakes the others. A request returns only after the commit that holds
 its writes, so a response still means the submission is on disk. PostgreSQL runs its writers side
 by side and groups their WAL flushes itself: there, both are plain transactions.
 """
@@ -126,7 +126,7 @@ class _Batches:
         try:
             with _writers(engine).held():
                 _commit(engine, self._take())
-        except BaseException as error:  # the turn never came (the lock failed): nothing of the queue was run
+        except BaseException as error:  # the turn never came (the lock failed): none of the queue was run
             for unit in self._take():
                 unit.error, unit.done = error, True
             if not isinstance(error, Exception):
@@ -139,9 +139,9 @@ class _Batches:
 
 
 def _commit(engine, batch: list[_Unit]) -> None:
-    """With the writers' lock held, run the batch's units in one transaction and commit it. A unit whose unforeseen error spoils
-    the transaction is set aside with its error and the others run again in a new one; a failed
-    commit (or connection) is every remaining unit's error."""
+    """With the writers' lock held, run the batch's units in one transaction and commit it. A unit
+    whose unforeseen error spoils the transaction is set aside with its error and the others run
+    again in a new one; a failed commit (or connection) is every remaining unit's error."""
     remaining, connection = list(batch), None
     try:
         connection = engine.raw_connection()
