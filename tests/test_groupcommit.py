@@ -38,9 +38,9 @@ def in_one_batch(app, works, *, clean=None):
         release, sizes, outcomes = threading.Event(), [], {}
         original = writers._commit
 
-        def counted(engine_, batch):
+        def counted(engine_, batch, checkout):
             sizes.append(len(batch))
-            return original(engine_, batch)
+            return original(engine_, batch, checkout)
 
         def first(cursor):
             release.wait(30)
@@ -192,9 +192,9 @@ def test_writes_queued_while_another_process_commits_share_the_next_batch(app):
         fcntl.flock(other, fcntl.LOCK_EX)
         sizes, original = [], writers._commit
 
-        def counted(engine_, batch):
+        def counted(engine_, batch, checkout):
             sizes.append(len(batch))
-            return original(engine_, batch)
+            return original(engine_, batch, checkout)
 
         outcomes = {}
 
@@ -240,3 +240,19 @@ def test_a_batch_whose_turn_never_comes_stores_nothing_and_says_so(app, monkeypa
         assert writers._writers(storage.engine_of(app)).batches.queued == []
         assert storage.group_commit(storage.session(app), note("b")) == "b"
     assert notes(app) == ["b"]
+
+
+def test_a_batch_takes_its_connection_before_the_writers_lock(app, monkeypatch):
+    """A solo writer (storage.writing) waits for the writers' lock holding a pooled connection; a
+    leader that held the lock while it waited for a connection could stall both until the pool's
+    timeout when the pool runs dry. The batch's connection is taken first, the lock after."""
+    engine = storage.engine_of(app)
+    lock, original, held_at_checkout = writers._writers(engine).thread_lock, engine.raw_connection, []
+
+    def recorded():
+        held_at_checkout.append(lock.locked())
+        return original()
+    monkeypatch.setattr(engine, "raw_connection", recorded)
+    with app.app_context():
+        assert storage.group_commit(storage.session(app), note("a")) == "a"
+    assert held_at_checkout == [False] and notes(app) == ["a"]

@@ -123,10 +123,12 @@ class _Batches:
     def _lead(self, engine) -> None:
         """Commit what is queued once this process's turn among the writers comes: the writes that
         queue while another process commits join this batch instead of waiting for the next one."""
+        checkout = _Checkout(engine)
         try:
             with _writers(engine).held():
-                _commit(engine, self._take())
-        except BaseException as error:  # the turn never came (the lock failed): none of the queue was run
+                _commit(engine, self._take(), checkout)
+        except BaseException as error:  # the lock failed, or the commit was interrupted: none of what is
+            checkout.close()            # still queued was run
             for unit in self._take():
                 unit.error, unit.done = error, True
             if not isinstance(error, Exception):
@@ -138,14 +140,37 @@ class _Batches:
         return batch
 
 
-def _commit(engine, batch: list[_Unit]) -> None:
-    """With the writers' lock held, run the batch's units in one transaction and commit it. A unit
-    whose unforeseen error spoils the transaction is set aside with its error and the others run
-    again in a new one; a failed commit (or connection) is every remaining unit's error."""
-    remaining, connection = list(batch), None
+class _Checkout:
+    """A connection of the engine's pool taken before the writers' lock (a solo writer waiting for
+    the lock may hold pooled connections), or why none was: get() raises it, in _commit, where it is
+    every unit's error."""
+
+    def __init__(self, engine):
+        self.connection, self.error = None, None
+        try:
+            self.connection = engine.raw_connection()
+        except BaseException as error:
+            self.error = error
+
+    def get(self):
+        if self.error is not None:
+            raise self.error
+        return self.connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()  # back to the pool, rolled back if the commit never came
+            self.connection = None
+
+
+def _commit(engine, batch: list[_Unit], checkout: _Checkout) -> None:
+    """With the writers' lock held, run the batch's units in one transaction on the checked-out
+    connection and commit it. A unit whose unforeseen error spoils the transaction is set aside
+    with its error and the others run again in a new one; a failed commit (or connection) is every
+    remaining unit's error."""
+    remaining = list(batch)
     try:
-        connection = engine.raw_connection()
-        cursor = Cursor(connection.driver_connection, engine.dialect)
+        cursor = Cursor(checkout.get().driver_connection, engine.dialect)
         while remaining:
             cursor.run("BEGIN IMMEDIATE")  # the write lock now, not at the first write after a read
             spoiler = _run_all(cursor, remaining)
@@ -162,8 +187,7 @@ def _commit(engine, batch: list[_Unit]) -> None:
     finally:
         for unit in batch:
             unit.done = True
-        if connection is not None:
-            connection.close()  # back to the pool, rolled back if the commit never came
+        checkout.close()
 
 
 def _run_all(cursor: Cursor, units: list[_Unit]):
