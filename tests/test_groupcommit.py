@@ -227,11 +227,13 @@ def test_a_batch_whose_turn_never_comes_stores_nothing_and_says_so(app, monkeypa
     """The writers' flock fails (say, the lock file's disk went away): the queued writers get the
     error, none is run, and the next batch takes its turn as usual."""
     real_flock, calls = writers.fcntl.flock, []
+    lock_file = writers._writers(storage.engine_of(app)).fd
 
     def flock(fd, operation):
-        calls.append(operation)
-        if len(calls) == 1:
-            raise OSError("no lock")
+        if fd == lock_file:
+            calls.append(operation)
+            if len(calls) == 1:
+                raise OSError("no lock")
         return real_flock(fd, operation)
     monkeypatch.setattr(writers.fcntl, "flock", flock)
     with app.app_context():
