@@ -1,9 +1,9 @@
 """Rate limits against answer fishing: fixed-window counters stored in the database, so they hold
 across gunicorn workers and restarts. A submission's own upsert, in its transaction, returns the
 windows' counts: one that passes a limit takes its counts back and is refused, so concurrent
-requests at the limit cannot pass together. Code submissions are also checked before they run (one indexed read),
-so a refused one costs no sandbox job. Fixed windows let a burst straddle two windows (at most twice
-the count): the usual trade-off."""
+requests at the limit cannot pass together. Code submissions are also checked before they run (one
+indexed read), so a refused one costs no sandbox job. Fixed windows let a burst straddle two windows
+(at most twice the count): the usual trade-off."""
 from __future__ import annotations
 
 import time

@@ -37,7 +37,7 @@ class _Writers:
         self.thread_lock, self.pid = threading.Lock(), os.getpid()
         self.path = f"{database}.writers" if database and database != ":memory:" else None
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
-        self.batches = _Batches()
+        self.batches = _Batches(self)
 
     def close(self) -> None:
         if self.fd is not None and self.pid == os.getpid():  # after a fork the number is the parent's
@@ -105,7 +105,8 @@ class _Unit:
 
 
 class _Batches:
-    def __init__(self):
+    def __init__(self, writers: _Writers):
+        self.writers = writers  # whose lock a batch holds while it commits
         self.queued: list[_Unit] = []
         self.queue_lock = threading.Lock()
         self.leading = threading.Lock()  # held by the thread committing a batch
@@ -125,7 +126,7 @@ class _Batches:
         queue while another process commits join this batch instead of waiting for the next one."""
         checkout = _Checkout(engine)
         try:
-            with _writers(engine).held():
+            with self.writers.held():
                 _commit(engine, self._take(), checkout)
         except BaseException as error:  # the lock failed, or the commit was interrupted: none of what is
             checkout.close()            # still queued was run
