@@ -5,6 +5,7 @@ import io
 import random
 import re
 import uuid
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -175,3 +176,56 @@ def test_a_regrade_commits_batch_by_batch_and_resumes_where_it_stopped(app, clie
     with app.app_context():
         rows = storage.session(app).query(Submission).all()
         assert all(r.exercise_version == 1 and len(r.history) == 1 for r in rows)  # each regraded once
+
+
+@pytest.mark.parametrize("backend_app", ["sqlite"], indirect=True)  # plans are read on SQLite: PostgreSQL's planner
+def test_every_read_of_submissions_goes_through_an_index(filled):  # scans small tables by choice, so they say little
+    """The readers of `submissions` (gradebook, a learner's standing and attempts, listings, the
+    statistics' refresh, the queue's sweep, the erasure export) each read an index, never the whole
+    table: the indexes left after migration 0016 (partial ones included) serve every one of them."""
+    from sqlalchemy import event, text
+
+    from grader import courses, learners, tasks
+    from grader.auth import Principal
+
+    app, admin = filled
+    engine = storage.engine_of(app)
+    sent = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _executemany):
+        if "submissions" in statement and statement.lstrip().upper().startswith(("SELECT", "INSERT INTO LEARNER")):
+            sent.append((statement, parameters))
+
+    client = app.test_client()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with app.app_context():
+            db = storage.session(app)
+            assignment = db.scalars(select_assignment()).first()
+            assignment.max_attempts = 99
+            db.commit()
+            gradebook.gradebook(db, "big")
+            gradebook.gradebook(db, "big", "l003")
+            gradebook.standing(db, assignment, "l003")
+            courses.place(db, Principal("k", "admin", None), "l003", assignment.exercise_id, assignment.id)
+            learners.export(db, "l003")
+            with summaries.changing(db, assignment.exercise_id, ["l003"]):
+                pass
+            app.extensions[tasks.EXTENSION] = SimpleNamespace(enqueue=lambda submission_id, _delay: None)
+            tasks.sweep_pending(app, older_than_s=0)
+            db.rollback()
+        for query in ("course_id=big", "learner=l003", "exercise_id=linear-bptt", ""):
+            assert client.get(f"/api/v1/submissions?{query}&limit=3", headers=admin).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(sent) == 11  # each reader above sent its statements
+    with engine.connect() as connection:
+        for statement, parameters in sent:
+            plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            reads = [step for step in plan if re.search(r"\bsubmissions\b", step)]
+            assert reads and all("INDEX" in step for step in reads), (statement, plan)
+
+
+def select_assignment():
+    from sqlalchemy import select
+    return select(Assignment).where(Assignment.course_id == "big").order_by(Assignment.id)

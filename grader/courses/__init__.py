@@ -116,8 +116,8 @@ def place(db, principal: Principal, learner: str, exercise_id: str, assignment_i
                                "this course does not accept late submissions.")
     if assignment.max_attempts is not None:
         used = db.scalar(select(func.count()).select_from(Submission).where(
-            Submission.assignment_id == assignment.id, Submission.learner == learner,
-            Submission.verdict != "invalid"))
+            Submission.course_id == assignment.course_id, Submission.learner == learner,  # the course's index
+            Submission.assignment_id == assignment.id, Submission.verdict != "invalid"))
         if used >= assignment.max_attempts:
             raise AssignmentClosed(f"All {assignment.max_attempts} attempts at {assignment.title!r} are used.")
     return Placement(course_id=assignment.course_id, assignment=assignment, late=late)

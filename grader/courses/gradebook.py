@@ -82,8 +82,8 @@ def standing(db, assignment, learner: str):
     """The submission that holds the learner's score for the assignment under its rule (or None):
     the score the gradebook shows, and the one an LMS must show too."""
     attempts = db.scalars(select(Submission).where(
-        Submission.assignment_id == assignment.id, Submission.learner == learner,
-        Submission.verdict.not_in(UNGRADED)).order_by(Submission.created_at, Submission.id)).all()
+        Submission.course_id == assignment.course_id, Submission.learner == learner,  # the course's index
+        Submission.assignment_id == assignment.id, Submission.verdict.not_in(UNGRADED)).order_by(Submission.created_at, Submission.id)).all()
     if not attempts:
         return None
     if assignment.scoring == "last":
