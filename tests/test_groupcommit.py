@@ -7,10 +7,13 @@ import time
 
 import numpy as np
 import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
 
 from grader import service, storage
 from grader.lti import passback
 from grader.storage import writers
+from grader.storage.prepared import Prepared
 from tests.conftest import count_submissions
 
 
@@ -28,9 +31,10 @@ def notes(app) -> list[str]:
         return [bucket.removeprefix("note:") for (bucket,) in rows]
 
 
-def in_one_batch(app, works, *, clean=None):
+def in_one_batch(app, works, *, clean=None, cleans=None):
     """Run works[0] as a batch of its own that waits until the rest are queued, so that the rest
-    share the next batch; each work's (result or error) and the batch sizes seen."""
+    share the next batch; each work's (result or error) and the batch sizes seen. cleans: each
+    work's own `clean` (else `clean` for all)."""
     with app.app_context():
         engine = storage.engine_of(app)
         db = storage.session(app)
@@ -49,7 +53,8 @@ def in_one_batch(app, works, *, clean=None):
         def submit(index, work):
             with app.app_context():
                 try:
-                    outcomes[index] = ("result", storage.group_commit(storage.session(app), work, clean=clean))
+                    outcomes[index] = ("result", storage.group_commit(
+                        storage.session(app), work, clean=cleans[index] if cleans else clean))
                 except Exception as error:  # the outcome is what the test compares
                     outcomes[index] = ("error", error)
 
@@ -72,6 +77,72 @@ def in_one_batch(app, works, *, clean=None):
             writers._commit = original
         assert db is not None
     return outcomes, sizes
+
+
+NOTE = Prepared(text("INSERT INTO rate_counters (bucket, window_start, count) VALUES (:bucket, 0, 1)"))
+TALLY = Prepared(text("INSERT INTO rate_counters (bucket, window_start, count) VALUES ('note:tally', 0, :n) "
+                      "ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + excluded.count"))
+
+
+def held_note(value, tally=0):
+    """A work whose row is sent with a prepared INSERT (one that a batch may hold and merge), and
+    with tally, an upsert adding it to one shared row."""
+    def work(cursor):
+        cursor.execute(NOTE, {"bucket": f"note:{value}"})
+        if tally:
+            cursor.execute(TALLY, {"n": tally})
+        return value
+    return work
+
+
+def statements_sent(app, sent: list):
+    """Record every SQL statement the driver runs on connections checked out from now on."""
+    def trace(dbapi_connection, _record, _proxy):
+        dbapi_connection.set_trace_callback(sent.append)
+    event.listen(storage.engine_of(app), "checkout", trace)
+    return lambda: event.remove(storage.engine_of(app), "checkout", trace)
+
+
+def test_the_rows_a_batch_inserts_go_as_one_statement_per_table(app):
+    """Each INSERT statement is sent once for the whole batch, with a row per write, and an upsert
+    of the same row by several writes adds them all, as one statement per write would."""
+    sent = []
+    stop = statements_sent(app, sent)
+    try:
+        outcomes, sizes = in_one_batch(app, [held_note("a", 1), held_note("b", 10), held_note("c", 100),
+                                             held_note("d", 1000)], clean=(KeyError,))
+    finally:
+        stop()
+    assert sizes == [1, 3]
+    assert outcomes == {k: ("result", v) for k, v in enumerate("abcd")}
+    assert notes(app) == ["a", "b", "c", "d", "tally"]
+    with storage.engine_of(app).connect() as connection:
+        assert connection.exec_driver_sql("SELECT count FROM rate_counters WHERE bucket = 'note:tally'").scalar() == 1111
+    inserts = [sql for sql in sent if sql.startswith("INSERT INTO rate_counters")]
+    assert len(inserts) == 4  # batch 1: its note and its tally; batch 2: three notes in one, three tallies in one
+    assert all(f"'note:{v}'" in inserts[2] for v in "bcd") and inserts[3].count("excluded.count") == 1
+
+
+def test_a_held_row_that_fails_is_told_apart_by_sending_each_on_its_own(app):
+    """A merged INSERT that fails does not say whose row it was: the batch runs again with each
+    statement on its own, the failing write is set aside with its error and the others are stored."""
+    outcomes, sizes = in_one_batch(app, [held_note("a"), held_note("b"), held_note("a"), held_note("c")],
+                                   clean=(KeyError,))
+    assert sizes == [1, 3]
+    assert outcomes[1] == ("result", "b") and outcomes[3] == ("result", "c")
+    assert isinstance(outcomes[2][1], IntegrityError)
+    assert notes(app) == ["a", "b", "c"]
+
+
+def test_a_write_under_a_savepoint_sees_the_held_rows_of_the_writes_before_it(app):
+    """Rows held for merging are sent before a write that runs under its own savepoint, so it sees
+    the batch as it would have without merging."""
+    def counts(cursor):
+        return cursor.execute(Prepared(text("SELECT count(*) FROM rate_counters WHERE bucket LIKE 'note:%'")), {})[0][0]
+    outcomes, sizes = in_one_batch(app, [held_note("a"), held_note("b"), counts, held_note("d")],
+                                   cleans=[(KeyError,), (KeyError,), None, (KeyError,)])
+    assert sizes == [1, 3]
+    assert outcomes[2] == ("result", 2) and notes(app) == ["a", "b", "d"]
 
 
 def test_writes_queued_during_a_commit_share_the_next_one(app):
@@ -131,17 +202,9 @@ def test_a_submission_linked_meanwhile_is_stored_with_its_passback(app, client, 
 
 @pytest.mark.parametrize("clean", [None, (KeyError,)])
 def test_a_commit_that_fails_stores_nothing_and_tells_every_writer(app, clean, monkeypatch):
-    class Broken:
-        def __init__(self, cursor):
-            self.cursor = cursor
-
-        def __getattr__(self, name):
-            return getattr(self.cursor, name)
-
-        def commit(self):
-            raise OSError("disk full")
-    original = writers.Cursor
-    monkeypatch.setattr(writers, "Cursor", lambda *args: Broken(original(*args)))
+    def commit(_cursor):
+        raise OSError("disk full")
+    monkeypatch.setattr(writers._Merging, "commit", commit)
     outcomes, sizes = in_one_batch(app, [note("a"), note("b"), note("c")], clean=clean)
     assert sizes == [1, 2]
     assert all(kind == "error" and isinstance(error, OSError) for kind, error in outcomes.values())

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import threading
 import weakref
 from contextlib import contextmanager
 
-from grader.storage.prepared import Cursor
+from grader.storage.prepared import Bound, Cursor
 
 _WRITERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # SQLite engine -> _Writers
 _WRITERS_LOCK = threading.Lock()
@@ -168,13 +169,22 @@ def _commit(engine, batch: list[_Unit], checkout: _Checkout) -> None:
     """With the writers' lock held, run the batch's units in one transaction on the checked-out
     connection and commit it. A unit whose unforeseen error spoils the transaction is set aside
     with its error and the others run again in a new one; a failed commit (or connection) is every
-    remaining unit's error."""
+    remaining unit's error. The clean units' INSERTs go as one multi-row statement each (_Merging);
+    if one of those fails, the batch runs again with every statement sent on its own, which tells
+    whose it was."""
     remaining = list(batch)
     try:
-        cursor = Cursor(checkout.get().driver_connection, engine.dialect)
+        cursor = _Merging(checkout.get().driver_connection, engine.dialect)
         while remaining:
             cursor.run("BEGIN IMMEDIATE")  # the write lock now, not at the first write after a read
-            spoiler = _run_all(cursor, remaining)
+            try:
+                spoiler = _run_all(cursor, remaining)
+                if spoiler is None:
+                    cursor.flush()
+            except _Unmerged:  # whose row failed is not known: once more, each statement sent on its own
+                cursor.rollback()
+                cursor.merging = False
+                continue
             if spoiler is None:
                 cursor.commit()
                 break
@@ -191,25 +201,93 @@ def _commit(engine, batch: list[_Unit], checkout: _Checkout) -> None:
         checkout.close()
 
 
-def _run_all(cursor: Cursor, units: list[_Unit]):
+def _run_all(cursor: "_Merging", units: list[_Unit]):
     """Each unit in turn: its refusal or failure is its own (its writes gone, the others' kept); the
     unit whose unforeseen error leaves writes that cannot be taken back alone, or None."""
+    cursor.held.clear()
     for unit in units:
         unit.result, unit.error = None, None
         if unit.clean is not None:
+            mark = len(cursor.held)
             try:
                 unit.result = unit.work(cursor)
             except unit.clean as refused:  # nothing of it was written
                 unit.error = refused
+                del cursor.held[mark:]
             except Exception as error:
                 unit.error = error
                 return unit
             continue
+        cursor.flush()  # a unit under a savepoint sends its statements at once, after those held before it
+        merging, cursor.merging = cursor.merging, False
         cursor.run("SAVEPOINT unit")
         try:
             unit.result = unit.work(cursor)
         except Exception as error:
             unit.error = error
             cursor.run("ROLLBACK TO unit")
+        finally:
+            cursor.merging = merging
         cursor.run("RELEASE unit")
     return None
+
+
+class _Merging(Cursor):
+    """A batch's cursor. While `merging`, an INSERT of one row that returns nothing is held instead
+    of sent, and flush() sends the held ones as one multi-row INSERT per statement, in the order each
+    statement was first held (a row that needs another's, a slug row its submission, comes after it).
+    SQLite runs the rows of one INSERT in order, an upsert's ON CONFLICT clause row by row, so that is
+    what sending them one by one does, with a statement per table instead of one per row: each
+    statement sent costs its thread the GIL back, and the other threads of the worker are grading."""
+
+    def __init__(self, driver_connection, dialect):
+        super().__init__(driver_connection, dialect)
+        self.merging = True
+        self.held: list[tuple[str, list]] = []  # (sql, its row's values), in the order sent
+
+    def send(self, bound: Bound) -> list[tuple]:
+        if self.merging and isinstance(bound.values, list) and _rows_of(bound.sql) is not None:
+            self.held.append((bound.sql, bound.values))
+            return []
+        return super().send(bound)
+
+    def execute_many(self, prepared, rows: list[dict]) -> None:
+        if not self.merging:
+            return super().execute_many(prepared, rows)
+        for params in rows:
+            self.send(Bound(prepared, self.dialect, params))
+
+    def flush(self) -> None:
+        """Send what is held; raise _Unmerged if that fails (a held row's error has no unit to go to)."""
+        statements: dict[str, list[list]] = {}
+        for sql, values in self.held:
+            statements.setdefault(sql, []).append(values)
+        self.held.clear()
+        try:
+            for sql, rows in statements.items():
+                head, row, tail = _rows_of(sql)
+                per_statement = max(1, MAX_PARAMETERS // max(1, len(rows[0])))
+                for start in range(0, len(rows), per_statement):
+                    chunk = rows[start:start + per_statement]
+                    values = chunk[0] if len(chunk) == 1 else [value for values in chunk for value in values]
+                    self._call(self.cursor.execute, head + ", ".join([row] * len(chunk)) + tail, values)
+        except Exception as error:
+            raise _Unmerged() from error
+
+
+class _Unmerged(Exception):
+    """Held rows failed when sent together."""
+
+
+MAX_PARAMETERS = 999  # per statement: SQLite's smallest SQLITE_MAX_VARIABLE_NUMBER (3.32 and newer allow 32,766)
+_ONE_ROW = re.compile(r"^(INSERT INTO .*? VALUES )(\([^()]*\))(.*)$", re.DOTALL)
+_FORMS: dict[str, tuple[str, str, str] | None] = {}
+
+
+def _rows_of(sql: str):
+    """(head, the row's VALUES tuple, tail) of an INSERT of one row that returns nothing, else None."""
+    form = _FORMS.get(sql, False)
+    if form is False:
+        match = _ONE_ROW.match(sql)
+        form = _FORMS[sql] = match.groups() if match and "RETURNING" not in match.group(3).upper() else None
+    return form
