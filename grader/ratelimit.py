@@ -1,7 +1,8 @@
 """Rate limits against answer fishing: fixed-window counters stored in the database, so they hold
 across gunicorn workers and restarts. A submission's own upsert, in its transaction, returns the
 windows' counts: one that passes a limit takes its counts back and is refused, so concurrent
-requests at the limit cannot pass together. Code submissions are also checked before they run (one
+requests at the limit cannot pass together. In a SQLite group commit the batch's counts are added
+together and checked once for the batch, in its order (_Batch): the same submissions pass. Code submissions are also checked before they run (one
 indexed read), so a refused one costs no sandbox job. Fixed windows let a burst straddle two windows
 (at most twice the count): the usual trade-off."""
 from __future__ import annotations
@@ -54,10 +55,17 @@ UNBUMP = Prepared(text("UPDATE rate_counters SET count = count - 1 WHERE bucket 
 
 def count(cursor: Cursor, limits: dict, **who) -> None:
     """Add this submission to its windows inside the cursor's transaction (committed with it); if that
-    passes a limit, take the counts back and raise TooManyRequests (nothing of it is left written)."""
+    passes a limit, take the counts back and raise TooManyRequests (nothing of it is left written).
+    In a group commit that holds rows (storage.writers), the counts are added with the batch's other
+    rows and the limits checked once for the whole batch (BATCH), which refuses the same submissions."""
     now = time.time()
     windows = list(scopes(limits, now=now, **who))
     if not windows:
+        return
+    if cursor.holds_rows:
+        for bucket, start, _ in windows:
+            cursor.execute(ADD, {"b": bucket, "w": start})
+        cursor.check_later(BATCH, (windows, now))
         return
     params = {}
     for k, (bucket, start, _) in enumerate(windows):
@@ -74,3 +82,50 @@ def _refusal(bucket: str, start: int, limit: dict, now: float) -> TooManyRequest
     what = "for this exercise" if bucket.startswith("le:") else "for this key"
     return TooManyRequests(f"At most {limit['count']} submissions {what} every {limit['window_s']} s; "
                            f"try again in {wait} s.", headers={"Retry-After": str(wait)})
+
+
+ADD = Prepared(text("INSERT INTO rate_counters (bucket, window_start, count) VALUES (:b, :w, 1) "
+                    "ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1"))
+
+
+class _Batch:
+    """The limits of a batch's submissions, checked at once after their counts were added: one read
+    of the windows' counts, then, in the batch's order, each submission passes while every one of its
+    windows stays within its limit (the count before the batch plus those passed so far), as one
+    upsert per submission would have decided."""
+
+    def refused(self, cursor: Cursor, items: list) -> dict[int, TooManyRequests]:
+        """items: (windows, now) of each submission, in order; the refused ones' positions and errors."""
+        added: dict[tuple[str, int], int] = {}
+        for windows, _ in items:
+            for bucket, start, _ in windows:
+                added[bucket, start] = added.get((bucket, start), 0) + 1
+        buckets, starts = sorted({b for b, _ in added}), sorted({w for _, w in added})
+        params = {**{f"b{k}": b for k, b in enumerate(buckets)}, **{f"w{k}": w for k, w in enumerate(starts)}}
+        counts = {(b, w): n for b, w, n in cursor.execute(_read_counts(len(buckets), len(starts)), params)}
+        # the counts before the batch (a write of the batch under a savepoint counted at once, and stays
+        # counted here for those before it: at the limit they may be refused where it passed, never the reverse)
+        passed = {window: counts.get(window, 0) - n for window, n in added.items()}
+        refused = {}
+        for position, (windows, now) in enumerate(items):
+            full = next(((b, w, limit) for b, w, limit in windows if passed[b, w] + 1 > limit["count"]), None)
+            if full is not None:
+                refused[position] = _refusal(*full, now)
+                continue
+            for bucket, start, _ in windows:
+                passed[bucket, start] += 1
+        return refused
+
+
+BATCH = _Batch()
+_READS: dict[tuple[int, int], Prepared] = {}
+
+
+def _read_counts(buckets: int, starts: int) -> Prepared:
+    statement = _READS.get((buckets, starts))
+    if statement is None:
+        statement = _READS[buckets, starts] = Prepared(text(
+            "SELECT bucket, window_start, count FROM rate_counters WHERE bucket IN ("
+            + ", ".join(f":b{k}" for k in range(buckets)) + ") AND window_start IN ("
+            + ", ".join(f":w{k}" for k in range(starts)) + ")"))
+    return statement

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
-from grader import service, storage
+from grader import ratelimit, service, storage
 from grader.lti import passback
+from grader.problems import TooManyRequests
 from grader.storage import writers
 from grader.storage.prepared import Prepared
 from tests.conftest import count_submissions
@@ -321,3 +322,31 @@ def test_a_batch_takes_its_connection_before_the_writers_lock(app, monkeypatch):
     with app.app_context():
         assert storage.group_commit(storage.session(app), note("a")) == "a"
     assert held_at_checkout == [False] and notes(app) == ["a"]
+
+
+def test_a_batch_at_a_rate_limit_stores_as_many_as_the_limit_in_its_order(app):
+    """The counts of a batch's submissions are added with its rows and the limits checked once for
+    the batch: the first ones within the limit are stored, the rest refused (429, Retry-After) and
+    their rows and counts gone, as one upsert per submission decided."""
+    limits = {"learner_exercise": {"count": 3, "window_s": 3600}}
+
+    def counted(value):
+        def work(cursor):
+            ratelimit.count(cursor, limits, learner="max", exercise_id="e1", key_id=None)
+            return held_note(value)(cursor)
+        return work
+    sent = []
+    stop = statements_sent(app, sent)
+    try:
+        outcomes, sizes = in_one_batch(app, [counted(v) for v in "abcde"], clean=(TooManyRequests,))
+    finally:
+        stop()
+    assert sizes == [1, 4]
+    assert not any("RETURNING" in sql for sql in sent)  # no statement per submission to read its counts
+    assert sum(sql.startswith("SELECT bucket, window_start, count") for sql in sent) == 3  # a; b-e; b-c again
+    assert [outcomes[k] for k in range(3)] == [("result", "a"), ("result", "b"), ("result", "c")]
+    for k in (3, 4):
+        assert isinstance(outcomes[k][1], TooManyRequests) and int(outcomes[k][1].headers["Retry-After"]) >= 1
+    assert notes(app) == ["a", "b", "c"]
+    with storage.engine_of(app).connect() as connection:
+        assert connection.exec_driver_sql("SELECT count FROM rate_counters WHERE bucket LIKE 'le:max%'").all() == [(3,)]

@@ -63,6 +63,8 @@ class Cursor:
         self.connection, self.dialect = driver_connection, dialect
         self.cursor = driver_connection.cursor()
 
+    holds_rows = False  # a group commit's cursor may hold rows to send them together (storage.writers)
+
     @classmethod
     def of(cls, db) -> "Cursor":
         """The session's transaction (begun if it was not)."""

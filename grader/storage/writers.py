@@ -185,6 +185,13 @@ def _commit(engine, batch: list[_Unit], checkout: _Checkout) -> None:
                 cursor.rollback()
                 cursor.merging = False
                 continue
+            refused = cursor.run_checks() if spoiler is None else {}
+            if refused:  # their rows are in the transaction: once more without them
+                cursor.rollback()
+                for unit, error in refused.items():
+                    unit.error = error
+                remaining = [unit for unit in remaining if unit not in refused]
+                continue
             if spoiler is None:
                 cursor.commit()
                 break
@@ -205,15 +212,17 @@ def _run_all(cursor: "_Merging", units: list[_Unit]):
     """Each unit in turn: its refusal or failure is its own (its writes gone, the others' kept); the
     unit whose unforeseen error leaves writes that cannot be taken back alone, or None."""
     cursor.held.clear()
+    cursor.checks.clear()
     for unit in units:
         unit.result, unit.error = None, None
         if unit.clean is not None:
-            mark = len(cursor.held)
+            held, checks = len(cursor.held), len(cursor.checks)
+            cursor.unit = unit
             try:
                 unit.result = unit.work(cursor)
             except unit.clean as refused:  # nothing of it was written
                 unit.error = refused
-                del cursor.held[mark:]
+                del cursor.held[held:], cursor.checks[checks:]
             except Exception as error:
                 unit.error = error
                 return unit
@@ -244,6 +253,30 @@ class _Merging(Cursor):
         super().__init__(driver_connection, dialect)
         self.merging = True
         self.held: list[tuple[str, list]] = []  # (sql, its row's values), in the order sent
+        self.checks: list[tuple] = []  # (check, item, unit): see check_later
+        self.unit: _Unit | None = None  # the clean unit running
+
+    @property
+    def holds_rows(self) -> bool:
+        return self.merging
+
+    def check_later(self, check, item) -> None:
+        """Once the batch's rows are sent, check.refused(cursor, items) is called with the items of
+        every unit (in the batch's order) and returns {position: error} of those refused: they are
+        taken out of the batch with that error (one of their clean refusals) and the rest run again."""
+        self.checks.append((check, item, self.unit))
+
+    def run_checks(self) -> dict:
+        """{unit: its refusal} of the checks held (each check called once, with all its items)."""
+        by_check: dict = {}
+        for check, item, unit in self.checks:
+            by_check.setdefault(check, []).append((item, unit))
+        self.checks.clear()
+        refused = {}
+        for check, entries in by_check.items():
+            for position, error in check.refused(self, [item for item, _ in entries]).items():
+                refused[entries[position][1]] = error
+        return refused
 
     def send(self, bound: Bound) -> list[tuple]:
         if self.merging and isinstance(bound.values, list) and _rows_of(bound.sql) is not None:
