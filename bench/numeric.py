@@ -17,8 +17,12 @@ per request and the ratios.
 All servers run at once and are loaded in turn, round after round, so that what else the machine
 does weighs on every target alike; each target's figures add its rounds up.
 
+With --compare DIR (another checkout of this repository, e.g. `git worktree add /tmp/before REV`),
+that checkout's service on SQLite is loaded in the same rounds too, so that a change is measured
+against the code before it under the same load.
+
 Usage: python bench/numeric.py [--seconds 10] [--rounds 3] [--clients 16] [--workers 2] [--threads 8]
-                               [--exercise tanh-rnn-bptt] [--no-postgres]
+                               [--exercise tanh-rnn-bptt] [--no-postgres] [--compare DIR]
 """
 import argparse
 import contextlib
@@ -51,13 +55,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(app, port, workers, env, extra=()):
-    """gunicorn on 127.0.0.1:port; extra: more gunicorn options (e.g. a worker class)."""
+def start(app, port, workers, env, extra=(), cwd=ROOT):
+    """gunicorn on 127.0.0.1:port in the checkout cwd; extra: more gunicorn options (e.g. a worker class)."""
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
            "--log-level", "warning", *extra, app]
     # ./gunicorn.conf.py applies to every server here (gunicorn reads it from the working directory):
     # the same serving model and access log for the service and the baselines; the log is dropped
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env}, start_new_session=True,
                             stdout=subprocess.DEVNULL)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -173,18 +177,19 @@ def serving(args):
     return ["--worker-class", "gthread", "--threads", str(args.threads), "--keep-alive", "5"]
 
 
-def start_service(args, database_url):
-    """The service under gunicorn on a fresh database; (process, port, admin key)."""
+def start_service(args, database_url, checkout=ROOT):
+    """The service of a checkout under gunicorn on a fresh database; (process, port, admin key)."""
     # rate limits stay on (their queries are part of every submission) with counts the bench never reaches
     limits = {"learner_exercise": {"count": 10 ** 9, "window_s": 600}, "key": {"count": 10 ** 9, "window_s": 60}}
     env = {"GRADER_DATABASE_URL": database_url, "GRADER_SECRET_KEY": os.environ["BENCH_SECRET"],
            "GRADER_RATE_LIMITS": json.dumps(limits)}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "init-db"], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "init-db"], cwd=checkout, check=True,
                    env={**os.environ, **env}, capture_output=True)
     out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "create-key", "--role", "admin"],
-                         cwd=ROOT, check=True, env={**os.environ, **env}, capture_output=True, text=True)
+                         cwd=checkout, check=True, env={**os.environ, **env}, capture_output=True, text=True)
     port = free_port()
-    return start("wsgi:app", port, args.workers, env, serving(args)), port, out.stdout.strip().splitlines()[-1]
+    return (start("wsgi:app", port, args.workers, env, serving(args), cwd=checkout), port,
+            out.stdout.strip().splitlines()[-1])
 
 
 def stored_rows(database_url):
@@ -229,15 +234,20 @@ def main():
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--exercise", default="tanh-rnn-bptt")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL run")
+    parser.add_argument("--compare", metavar="DIR", help="another checkout whose service (SQLite) is loaded too")
     args = parser.parse_args()
     os.environ.setdefault("BENCH_SECRET", "bench-secret-" + os.urandom(8).hex())
     with tempfile.TemporaryDirectory() as workdir, contextlib.ExitStack() as stack:
         urls = {"service, SQLite (FULL)": f"sqlite:///{workdir}/bench.sqlite"}
+        checkouts = {"service, SQLite (FULL)": ROOT}
+        if args.compare:
+            name = f"service, SQLite (FULL), {revision(args.compare)}"
+            urls[name], checkouts[name] = f"sqlite:///{workdir}/compared.sqlite", Path(args.compare).resolve()
         if not args.no_postgres and postgres_available():
             urls["service, PostgreSQL"] = stack.enter_context(PostgresDatabase())
         targets, baselines = {}, None
         for name, url in urls.items():
-            proc, port, admin_key = start_service(args, url)
+            proc, port, admin_key = start_service(args, url, checkouts.get(name, ROOT))
             stack.callback(stop, proc)
             prepared, baselines = service_requests(port, args.exercise, admin_key)
             targets[name] = (port, prepared)
@@ -255,6 +265,12 @@ def main():
         for name, url in urls.items():
             results[name]["stored"] = stored_rows(url)
     report(args, results)
+
+
+def revision(checkout) -> str:
+    """The short commit id of a checkout (its directory's name if git cannot tell)."""
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip() or Path(checkout).name
 
 
 def report(args, results):

@@ -14,10 +14,14 @@ def run(*args, timeout=600):
 
 
 def test_numeric_benchmark_prints_both_baselines_and_the_ratios():
-    out = run("bench/numeric.py", "--seconds", "1", "--rounds", "1", "--clients", "2", "--no-postgres")
+    """With --compare, another checkout's service (here this one's) is loaded in the same rounds."""
+    out = run("bench/numeric.py", "--seconds", "1", "--rounds", "1", "--clients", "2", "--no-postgres",
+              "--compare", str(ROOT))
     for line in ("baseline: params, reference, allclose", "baseline: regenerate from seed",
                  "service, SQLite (FULL)", "of the params baseline", "of the seed baseline"):
         assert line in out, out
+    compared = [line for line in out.splitlines() if line.startswith("service, SQLite (FULL), ")]
+    assert len(compared) == 2 and "of the params baseline" in compared[1], out  # its figures and its ratios
 
 
 def test_profile_prints_each_steps_share():
