@@ -2,6 +2,8 @@
 next transaction; one that fails is rolled back alone (under a savepoint, or by running the others
 again without it), a batch that cannot commit tells every writer, and a submission that turns out to
 owe a grade passback is stored on its own path with it."""
+import fcntl
+import os
 import threading
 import time
 
@@ -271,7 +273,7 @@ def test_writes_queued_while_another_process_commits_share_the_next_batch(app):
         try:
             threads[0].start()
             deadline = time.monotonic() + 30
-            while not queue.leading.locked() and time.monotonic() < deadline:  # the first leads, and waits
+            while not queue.leading and time.monotonic() < deadline:  # the first leads, and waits
                 time.sleep(0.01)
             for thread in threads[1:]:
                 thread.start()
@@ -350,3 +352,52 @@ def test_a_batch_at_a_rate_limit_stores_as_many_as_the_limit_in_its_order(app):
     assert notes(app) == ["a", "b", "c"]
     with storage.engine_of(app).connect() as connection:
         assert connection.exec_driver_sql("SELECT count FROM rate_counters WHERE bucket LIKE 'le:max%'").all() == [(3,)]
+
+
+def test_a_write_returns_once_its_batch_is_committed_not_after_the_next_one(app):
+    """A write whose batch another thread committed returns without waiting for the next batch,
+    which a write queued meanwhile leads: here the next batch waits until that write has returned
+    (a waiter woken only when the next batch ends would wait out the 30 s, and the test fail)."""
+    engine = storage.engine_of(app)
+    with app.app_context():
+        queue = writers._writers(engine).batches
+    original, sizes, outcomes, threads = writers._commit, [], {}, {}
+
+    def gated(engine_, batch, checkout):
+        sizes.append(len(batch))
+        if len(sizes) == 1:  # a's batch, with b: committed, then c queues behind it and leads the next
+            original(engine_, batch, checkout)
+            threads["c"].start()
+            deadline = time.monotonic() + 30
+            while not queue.queued and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return None
+        threads["b"].join(30)
+        outcomes["b had returned when the next batch ran"] = not threads["b"].is_alive()
+        return original(engine_, batch, checkout)
+
+    def submit(value):
+        with app.app_context():
+            outcomes[value] = storage.group_commit(storage.session(app), note(value))
+
+    threads.update({value: threading.Thread(target=submit, args=(value,)) for value in "abc"})
+    other = os.open(f"{engine.url.database}.writers", os.O_RDWR)  # holds a's batch back until b is queued
+    fcntl.flock(other, fcntl.LOCK_EX)
+    writers._commit = gated
+    try:
+        threads["a"].start()
+        deadline = time.monotonic() + 30
+        while not queue.leading and time.monotonic() < deadline:
+            time.sleep(0.01)
+        threads["b"].start()
+        while len(queue.queued) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        fcntl.flock(other, fcntl.LOCK_UN)
+        for value in "abc":
+            threads[value].join(60)
+    finally:
+        os.close(other)
+        writers._commit = original
+    assert sizes == [2, 1]
+    assert outcomes == {"a": "a", "b": "b", "c": "c", "b had returned when the next batch ran": True}
+    assert notes(app) == ["a", "b", "c"]

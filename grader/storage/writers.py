@@ -109,15 +109,27 @@ class _Batches:
     def __init__(self, writers: _Writers):
         self.writers = writers  # whose lock a batch holds while it commits
         self.queued: list[_Unit] = []
-        self.queue_lock = threading.Lock()
-        self.leading = threading.Lock()  # held by the thread committing a batch
+        self.leading = False  # a thread is committing a batch
+        self.changed = threading.Condition()  # guards both; notified when a batch ends
 
     def run(self, engine, unit: _Unit):
-        with self.queue_lock:
+        """Queue the unit; lead a batch when none is under way, else wait until one has taken and
+        committed it. Every waiter wakes when a batch ends: those it committed return together and
+        one of the others leads the next batch at once (a lock handed from waiter to waiter made
+        the next batch wait for each of them in turn)."""
+        with self.changed:
             self.queued.append(unit)
-        with self.leading:
-            if not unit.done:  # no batch took it while this thread waited: lead the next one
+            while self.leading and not unit.done:
+                self.changed.wait()
+            lead = not unit.done
+            self.leading = self.leading or lead
+        if lead:
+            try:
                 self._lead(engine)
+            finally:
+                with self.changed:
+                    self.leading = False
+                    self.changed.notify_all()
         if unit.error is not None:
             raise unit.error
         return unit.result
@@ -137,7 +149,7 @@ class _Batches:
                 raise
 
     def _take(self) -> list[_Unit]:
-        with self.queue_lock:
+        with self.changed:
             batch, self.queued = self.queued, []
         return batch
 
