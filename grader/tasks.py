@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import redis
 from celery import Celery, Task
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, literal_column, select, update
 
 from grader import codegrading, service, storage
 from grader.courses import summaries
@@ -152,7 +152,8 @@ def sweep_pending(app, older_than_s: float | None = None) -> int:
     queue = app.extensions[EXTENSION]
     db = storage.session(app)
     stale = list(db.scalars(select(Submission.id).where(
-        Submission.verdict == "pending", Submission.created_at < utcnow() - timedelta(seconds=older_than_s),
+        # the literal, not a parameter: a generic plan on PostgreSQL could not use the partial index
+        Submission.verdict == literal_column("'pending'"), Submission.created_at < utcnow() - timedelta(seconds=older_than_s),
         Submission.grading_attempts <= app.config["GRADING_MAX_ATTEMPTS"])))
     for submission_id in stale:
         queue.enqueue(submission_id, None)

@@ -56,19 +56,7 @@ def test_the_migrations_build_exactly_the_indexes_the_models_declare(backend_app
                  for ix in inspector.get_indexes(table.name) if not ix.get("duplicates_constraint")}
         declared = {}
         for ix in table.indexes:
-            where = ix.dialect_options["sqlite"]["where"] if ix.dialect_options["sqlite"]["where"] is not None else None
+            where = ix.dialect_options["sqlite"]["where"]
             declared[ix.name] = ([c.name for c in ix.columns], bool(ix.unique),
                                  None if where is None else " ".join(str(where).split()).lower())
         assert built == declared, table.name
-
-
-def test_a_submission_outside_any_course_is_not_written_to_the_course_indexes(backend_app):
-    """The course indexes are partial: a learner's own practice (no course) does not grow them."""
-    from grader.storage.models import Submission
-
-    storage.upgrade(backend_app)
-    engine = storage.engine_of(backend_app)
-    partial = {ix.name: ix.dialect_options[engine.dialect.name]["where"] for ix in Submission.__table__.indexes}
-    assert str(partial["ix_submissions_course_learner"]) == "course_id IS NOT NULL"
-    assert str(partial["ix_submissions_course_created"]) == "course_id IS NOT NULL"
-    assert str(partial["ix_submissions_pending"]) == "verdict = 'pending'"

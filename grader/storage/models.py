@@ -78,7 +78,7 @@ class Submission(Base):
     """One graded submission: what was sent and the report that was returned."""
 
     __tablename__ = "submissions"
-    # Every index is written with every row (migration 0016 keeps only what a reader uses).
+    # Every index is written with each row it holds (migration 0016 keeps only what a reader uses).
     __table_args__ = (
         Index("ix_submissions_created", "created_at"),  # listings of every submission (an admin's)
         Index("ix_submissions_pending", "created_at", sqlite_where=PENDING, postgresql_where=PENDING),  # the queue's sweep

@@ -9,15 +9,18 @@ With synchronous=FULL every commit also waits for the disk, and the writers behi
 `group_commit` lets concurrent submissions share one transaction and one fsync: each request
 queues its writes as a function of a cursor; the first to find no batch in progress leads: when
 its process's turn among the writers comes, it takes every write queued so far (those queued while
-another process committed included), runs each under its own SAVEPOINT (one that fails, say a
-rate limit passed or a duplicate Idempotency-Key, is rolled back alone and its error goes back to
-its request), commits once and wakes the others. A request returns only after the commit that holds
-its writes, so a response still means the submission is on disk. PostgreSQL runs its writers side
-by side and groups their WAL flushes itself: there, both are plain transactions.
+another process committed included), runs each in turn, commits once and wakes the others. A write
+that is refused (a rate limit passed, a duplicate Idempotency-Key) or fails is taken out alone and
+its error goes back to its request: under its own SAVEPOINT, or, for a write that promises to be
+refused only before it writes anything, by running the batch again without it. The rows of those
+writes go as one multi-row INSERT per statement (_Merging). A request returns only after the commit
+that holds its writes, so a response still means the submission is on disk. PostgreSQL runs its
+writers side by side and groups their WAL flushes itself: there, both are plain transactions.
 """
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import threading
@@ -25,6 +28,8 @@ import weakref
 from contextlib import contextmanager
 
 from grader.storage.prepared import Bound, Cursor
+
+logger = logging.getLogger(__name__)
 
 _WRITERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # SQLite engine -> _Writers
 _WRITERS_LOCK = threading.Lock()
@@ -94,7 +99,10 @@ def group_commit(db, work, *, clean: tuple[type[Exception], ...] | None = None):
     connection of the session's engine (not the session's own); return its result once committed,
     or raise its error or the commit's. A work that fails is rolled back alone, under a savepoint.
     With clean=(exception types), the work promises to raise those only with nothing written, and
-    runs without a savepoint (two statements fewer); any other error of it fails the whole batch."""
+    runs without a savepoint (two statements fewer); any other error of it fails the whole batch.
+    Such a work's single-row INSERTs are held and sent with the batch's others after every work
+    ran (_Merging): its reads do not see the rows held before it, and a statement it sends at once
+    goes ahead of them, so it reads only what the batch does not write (an LTI link, say)."""
     return _writers(db.get_bind()).batches.run(db.get_bind(), _Unit(work, clean))
 
 
@@ -193,7 +201,8 @@ def _commit(engine, batch: list[_Unit], checkout: _Checkout) -> None:
                 spoiler = _run_all(cursor, remaining)
                 if spoiler is None:
                     cursor.flush()
-            except _Unmerged:  # whose row failed is not known: once more, each statement sent on its own
+            except _Unmerged as failed:  # whose row failed is not known: once more, each statement on its own
+                logger.warning("a batch's merged rows failed; sent one by one", exc_info=failed.__cause__)
                 cursor.rollback()
                 cursor.merging = False
                 continue
@@ -256,7 +265,8 @@ def _run_all(cursor: "_Merging", units: list[_Unit]):
 class _Merging(Cursor):
     """A batch's cursor. While `merging`, an INSERT of one row that returns nothing is held instead
     of sent, and flush() sends the held ones as one multi-row INSERT per statement, in the order each
-    statement was first held (a row that needs another's, a slug row its submission, comes after it).
+    statement was first held (a row that needs another's, a slug row its submission, comes after it,
+    as long as each table's rows have one statement: a NewSubmission binds every column).
     SQLite runs the rows of one INSERT in order, an upsert's ON CONFLICT clause row by row, so that is
     what sending them one by one does, with a statement per table instead of one per row: each
     statement sent costs its thread the GIL back, and the other threads of the worker are grading."""
@@ -334,5 +344,6 @@ def _rows_of(sql: str):
     form = _FORMS.get(sql, False)
     if form is False:
         match = _ONE_ROW.match(sql)
-        form = _FORMS[sql] = match.groups() if match and "RETURNING" not in match.group(3).upper() else None
+        mergeable = match and "RETURNING" not in match.group(3).upper() and "?" not in match.group(1) + match.group(3)
+        form = _FORMS[sql] = match.groups() if mergeable else None  # parameters only in the row: rows can repeat
     return form
