@@ -126,11 +126,15 @@ def test_the_rows_a_batch_inserts_go_as_one_statement_per_table(app):
     assert all(f"'note:{v}'" in inserts[2] for v in "bcd") and inserts[3].count("excluded.count") == 1
 
 
-def test_a_held_row_that_fails_is_told_apart_by_sending_each_on_its_own(app):
+def test_a_held_row_that_fails_is_told_apart_by_sending_each_on_its_own(app, caplog):
     """A merged INSERT that fails does not say whose row it was: the batch runs again with each
-    statement on its own, the failing write is set aside with its error and the others are stored."""
-    outcomes, sizes = in_one_batch(app, [held_note("a"), held_note("b"), held_note("a"), held_note("c")],
-                                   clean=(KeyError,))
+    statement on its own (and says so in the log), the failing write is set aside with its error
+    and the others are stored."""
+    with caplog.at_level("WARNING", logger="grader.storage.writers"):
+        outcomes, sizes = in_one_batch(app, [held_note("a"), held_note("b"), held_note("a"), held_note("c")],
+                                       clean=(KeyError,))
+    assert [r.getMessage() for r in caplog.records] == ["a batch's merged rows failed; sent one by one"]
+    assert isinstance(caplog.records[0].exc_info[1], IntegrityError)  # the merged statement's own error
     assert sizes == [1, 3]
     assert outcomes[1] == ("result", "b") and outcomes[3] == ("result", "c")
     assert isinstance(outcomes[2][1], IntegrityError)
