@@ -30,9 +30,9 @@ STEPS = {  # step -> (file suffix, function name)
     "grading (ladder, comparison, diagnosis)": ("grader/grading/numeric.py", "grade_numeric"),
     "report document": ("grader/service.py", "record"),
     "submission and slug rows, bound": ("grader/storage/__init__.py", "insertions"),
-    "rate limit: upsert": ("grader/ratelimit.py", "count"),
+    "rate limit: counts added": ("grader/ratelimit.py", "count"),
     "statistics summaries": ("grader/courses/summaries.py", "add"),
-    "group commit (holds the upsert and summaries)": ("grader/storage/writers.py", "_commit"),
+    "group commit (the batch's statements)": ("grader/storage/writers.py", "_commit"),
     "response JSON (Flask's)": ("flask/json/provider.py", "dumps"),
 }
 
