@@ -60,3 +60,34 @@ def test_the_migrations_build_exactly_the_indexes_the_models_declare(backend_app
             declared[ix.name] = ([c.name for c in ix.columns], bool(ix.unique),
                                  None if where is None else " ".join(str(where).split()).lower())
         assert built == declared, table.name
+
+
+def test_the_index_migration_goes_down_and_up(backend_app):
+    """0016 on both backends: down to 0015 the indexes it dropped are back (full, not partial), and
+    up again the schema is the models' once more."""
+    from alembic import command
+    from alembic.config import Config
+
+    storage.upgrade(backend_app)
+    engine = storage.engine_of(backend_app)
+    config = Config()
+    config.set_main_option("script_location", str(storage.MIGRATIONS))
+
+    def indexes(table):
+        return {ix["name"]: (tuple(ix["column_names"]), _where(ix)) for ix in inspect(engine).get_indexes(table)}
+
+    at_head = indexes("submissions")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015")
+    down = indexes("submissions")
+    assert down["ix_submissions_learner_exercise"] == (("learner", "exercise_id"), None)
+    assert down["ix_submissions_course_assignment"] == (("course_id", "assignment_id"), None)
+    assert down["ix_submissions_verdict"] == (("verdict",), None) and "ix_submissions_pending" not in down
+    assert down["ix_submissions_course_created"] == (("course_id", "created_at", "id"), None)
+    assert "ix_enrollments_course_learner" in indexes("enrollments")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    assert indexes("submissions") == at_head
+    assert at_head["ix_submissions_course_created"][1] == "course_id is not null"
