@@ -2,9 +2,10 @@
 across gunicorn workers and restarts. A submission's own upsert, in its transaction, returns the
 windows' counts: one that passes a limit takes its counts back and is refused, so concurrent
 requests at the limit cannot pass together. In a SQLite group commit the batch's counts are added
-together and checked once for the batch, in its order (_Batch): the same submissions pass. Code submissions are also checked before they run (one
-indexed read), so a refused one costs no sandbox job. Fixed windows let a burst straddle two windows
-(at most twice the count): the usual trade-off."""
+together and checked once for the batch, in its order (refused_in_batch): the same submissions
+pass. Code submissions are also checked before they run (one indexed read), so a refused one costs
+no sandbox job. Fixed windows let a burst straddle two windows (at most twice the count): the usual
+trade-off."""
 from __future__ import annotations
 
 import time
@@ -16,8 +17,6 @@ from grader.storage.prepared import Cursor, Prepared
 
 # Plain SQL built once, one statement per number of buckets (SQLite >= 3.35 and PostgreSQL share
 # the upsert and RETURNING syntax): building ORM statements per request cost more than the queries.
-READ = {n: text("SELECT bucket, window_start, count FROM rate_counters WHERE bucket IN ("
-                + ", ".join(f":b{k}" for k in range(n)) + ")") for n in (1, 2)}
 BUMP = {n: Prepared(text("INSERT INTO rate_counters (bucket, window_start, count) VALUES "
                 + ", ".join(f"(:b{k}, :w{k}, 1)" for k in range(n))
                 + " ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1"
@@ -41,8 +40,7 @@ def check(db, limits: dict, **who) -> None:
     windows = list(scopes(limits, now=now, **who))
     if not windows:
         return
-    buckets = {f"b{k}": bucket for k, (bucket, _, _) in enumerate(windows)}
-    counts = {(b, w): n for b, w, n in db.connection().execute(READ[len(buckets)], buckets)}
+    counts = _counts(Cursor.of(db), {(bucket, start) for bucket, start, _ in windows})
     for bucket, start, limit in windows:
         if counts.get((bucket, start), 0) >= limit["count"]:
             raise _refusal(bucket, start, limit, now)
@@ -57,7 +55,8 @@ def count(cursor: Cursor, limits: dict, **who) -> None:
     """Add this submission to its windows inside the cursor's transaction (committed with it); if that
     passes a limit, take the counts back and raise TooManyRequests (nothing of it is left written).
     In a group commit that holds rows (storage.writers), the counts are added with the batch's other
-    rows and the limits checked once for the whole batch (BATCH), which refuses the same submissions."""
+    rows and the limits checked once for the whole batch (refused_in_batch), which refuses the same
+    submissions."""
     now = time.time()
     windows = list(scopes(limits, now=now, **who))
     if not windows:
@@ -65,7 +64,7 @@ def count(cursor: Cursor, limits: dict, **who) -> None:
     if cursor.holds_rows:
         for bucket, start, _ in windows:
             cursor.execute(ADD, {"b": bucket, "w": start})
-        cursor.check_later(BATCH, (windows, now))
+        cursor.check_later(refused_in_batch, (windows, now))
         return
     params = {}
     for k, (bucket, start, _) in enumerate(windows):
@@ -88,36 +87,39 @@ ADD = Prepared(text("INSERT INTO rate_counters (bucket, window_start, count) VAL
                     "ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1"))
 
 
-class _Batch:
-    """The limits of a batch's submissions, checked at once after their counts were added: one read
-    of the windows' counts, then, in the batch's order, each submission passes while every one of its
+def refused_in_batch(cursor: Cursor, items: list) -> dict[int, TooManyRequests]:
+    """The limits of a batch's submissions, checked at once after their counts were added. items:
+    (windows, now) of each submission, in the batch's order; returns the refused ones' positions and
+    errors. One read of the windows' counts, then each submission passes while every one of its
     windows stays within its limit (the count before the batch plus those passed so far), as one
     upsert per submission would have decided."""
-
-    def refused(self, cursor: Cursor, items: list) -> dict[int, TooManyRequests]:
-        """items: (windows, now) of each submission, in order; the refused ones' positions and errors."""
-        added: dict[tuple[str, int], int] = {}
-        for windows, _ in items:
-            for bucket, start, _ in windows:
-                added[bucket, start] = added.get((bucket, start), 0) + 1
-        buckets, starts = sorted({b for b, _ in added}), sorted({w for _, w in added})
-        params = {**{f"b{k}": b for k, b in enumerate(buckets)}, **{f"w{k}": w for k, w in enumerate(starts)}}
-        counts = {(b, w): n for b, w, n in cursor.execute(_read_counts(len(buckets), len(starts)), params)}
-        # the counts before the batch (a write of the batch under a savepoint counted at once, and stays
-        # counted here for those before it: at the limit they may be refused where it passed, never the reverse)
-        passed = {window: counts.get(window, 0) - n for window, n in added.items()}
-        refused = {}
-        for position, (windows, now) in enumerate(items):
-            full = next(((b, w, limit) for b, w, limit in windows if passed[b, w] + 1 > limit["count"]), None)
-            if full is not None:
-                refused[position] = _refusal(*full, now)
-                continue
-            for bucket, start, _ in windows:
-                passed[bucket, start] += 1
-        return refused
+    added: dict[tuple[str, int], int] = {}
+    for windows, _ in items:
+        for bucket, start, _ in windows:
+            added[bucket, start] = added.get((bucket, start), 0) + 1
+    counts = _counts(cursor, set(added))
+    # the counts before the batch (a write of the batch under a savepoint counted at once, and stays
+    # counted here for those before it: at the limit they may be refused where it passed, never the reverse)
+    passed = {window: counts.get(window, 0) - n for window, n in added.items()}
+    refused = {}
+    for position, (windows, now) in enumerate(items):
+        full = next(((b, w, limit) for b, w, limit in windows if passed[b, w] + 1 > limit["count"]), None)
+        if full is not None:
+            refused[position] = _refusal(*full, now)
+            continue
+        for bucket, start, _ in windows:
+            passed[bucket, start] += 1
+    return refused
 
 
-BATCH = _Batch()
+def _counts(cursor: Cursor, windows: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The stored counts of these (bucket, window start) pairs, in one indexed read."""
+    buckets, starts = sorted({b for b, _ in windows}), sorted({w for _, w in windows})
+    params = {**{f"b{k}": b for k, b in enumerate(buckets)}, **{f"w{k}": w for k, w in enumerate(starts)}}
+    rows = cursor.execute(_read_counts(len(buckets), len(starts)), params)
+    return {(b, w): n for b, w, n in rows if (b, w) in windows}
+
+
 _READS: dict[tuple[int, int], Prepared] = {}
 
 

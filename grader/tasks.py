@@ -153,7 +153,8 @@ def sweep_pending(app, older_than_s: float | None = None) -> int:
     db = storage.session(app)
     stale = list(db.scalars(select(Submission.id).where(
         # the literal, not a parameter: a generic plan on PostgreSQL could not use the partial index
-        Submission.verdict == literal_column("'pending'"), Submission.created_at < utcnow() - timedelta(seconds=older_than_s),
+        Submission.verdict == literal_column("'pending'"),
+        Submission.created_at < utcnow() - timedelta(seconds=older_than_s),
         Submission.grading_attempts <= app.config["GRADING_MAX_ATTEMPTS"])))
     for submission_id in stale:
         queue.enqueue(submission_id, None)

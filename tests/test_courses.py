@@ -293,3 +293,21 @@ def test_authorization_matrix(client, course, admin, make_key, fetch_instance, s
     assert bool(ann_rows) == allowed
     export = client.get("/api/v1/learners/ann/export", headers=headers)
     assert (export.status_code == 200) == (who in ("self", "admin"))
+
+
+def test_a_code_submission_past_the_limit_is_refused_before_its_sandbox_job(app, client, monkeypatch):
+    """ratelimit.check reads the windows' counts before a code job runs: past the limit, 429 and no job."""
+    from grader import auth, codegrading
+    from tests.conftest import set_rate_limits
+    set_rate_limits(app, {"learner_exercise": {"count": 1, "window_s": 600}})
+    with app.app_context():
+        key = {"Authorization": f"Bearer {auth.create_key(storage.session(app), role='learner', learner='q').key}"}
+    token = client.post("/api/v1/exercises/linear-bptt/instances", json={}, headers=key).json["instance"]["token"]
+    body = {"exercise_id": "linear-bptt", "kind": "numeric", "instance_token": token, "answer": {}}
+    assert client.post("/api/v1/submissions", json=body, headers=key).status_code == 201
+    jobs = []
+    monkeypatch.setattr(codegrading, "grade_code", lambda *args, **kwargs: jobs.append(args))
+    refused = client.post("/api/v1/submissions", headers=key, json={
+        "exercise_id": "linear-bptt", "kind": "code", "source": "def f():\n    return 1\n"})
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 601
+    assert jobs == []

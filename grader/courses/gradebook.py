@@ -83,7 +83,8 @@ def standing(db, assignment, learner: str):
     the score the gradebook shows, and the one an LMS must show too."""
     attempts = db.scalars(select(Submission).where(
         Submission.course_id == assignment.course_id, Submission.learner == learner,  # the course's index
-        Submission.assignment_id == assignment.id, Submission.verdict.not_in(UNGRADED)).order_by(Submission.created_at, Submission.id)).all()
+        Submission.assignment_id == assignment.id, Submission.verdict.not_in(UNGRADED)
+    ).order_by(Submission.created_at, Submission.id)).all()
     if not attempts:
         return None
     if assignment.scoring == "last":

@@ -130,7 +130,8 @@ class _Batches:
             while self.leading and not unit.done:
                 self.changed.wait()
             lead = not unit.done
-            self.leading = self.leading or lead
+            if lead:
+                self.leading = True
         if lead:
             try:
                 self._lead(engine)
@@ -283,9 +284,9 @@ class _Merging(Cursor):
         return self.merging
 
     def check_later(self, check, item) -> None:
-        """Once the batch's rows are sent, check.refused(cursor, items) is called with the items of
-        every unit (in the batch's order) and returns {position: error} of those refused: they are
-        taken out of the batch with that error (one of their clean refusals) and the rest run again."""
+        """Once the batch's rows are sent, check(cursor, items) is called with the items of every
+        unit (in the batch's order) and returns {position: error} of those refused: they are taken
+        out of the batch with that error (one of their clean refusals) and the rest run again."""
         self.checks.append((check, item, self.unit))
 
     def run_checks(self) -> dict:
@@ -296,7 +297,7 @@ class _Merging(Cursor):
         self.checks.clear()
         refused = {}
         for check, entries in by_check.items():
-            for position, error in check.refused(self, [item for item, _ in entries]).items():
+            for position, error in check(self, [item for item, _ in entries]).items():
                 refused[entries[position][1]] = error
         return refused
 
