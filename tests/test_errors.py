@@ -68,6 +68,33 @@ def test_bad_bodies_get_problems_and_store_nothing(app, client, alice, payload, 
     assert count_submissions(app) == 0
 
 
+@pytest.mark.parametrize("body", [
+    b'{"answer": {"dW": [[0.0012345678901234567, -1.5e-07], [2.5e+300, 3]]}, "learner": "ann"}',
+    b'[123456789012345678901234, -12345678901234567890, 9223372036854775807, 1e18, 1.5]',
+    b'123456789012345678901234', b'[100000000000000000000.5]', b'{"a": "x\\ud800"}',
+    b'\xef\xbb\xbf{"a": [1, 2]}', '{"a": [1, 2.5]}'.encode("utf-16"), b'[' * 300 + b'1' + b']' * 300,
+    b'{"a": 1, "a": 2}', b'{"s": "[[[{{{ 12345678901234567890"}',
+], ids=["floats", "wide-integers", "wide-integer-alone", "wide-float", "lone-surrogate", "byte-order-mark",
+        "utf-16", "nested", "duplicate-key", "string"])
+def test_the_strict_parser_reads_what_json_reads(body):
+    """loads_strict hands most bodies to orjson: whatever it reads must be what json reads, value
+    and type (an integer beyond 64 bits stays an integer, not orjson's float)."""
+    from grader.api.base import loads_strict
+    parsed, expected = loads_strict(body), json.loads(body)
+    assert parsed == expected and repr(parsed) == repr(expected)
+
+
+@pytest.mark.parametrize("body, needle", [
+    (b'[1e400]', "1e400 overflows"), (b'[-1E+999]', "overflows"), (b'[NaN]', "NaN is not"),
+    (b'{"a": -Infinity}', "-Infinity is not"), (b'[1' + b'0' * 400 + b']', "401 digits"),
+])
+def test_the_strict_parser_refuses_what_is_not_finite(body, needle):
+    from grader.api.base import loads_strict
+    from grader.problems import NonFiniteNumber
+    with pytest.raises(NonFiniteNumber, match=needle):
+        loads_strict(body)
+
+
 def test_deep_answer_within_the_json_limit_is_an_invalid_report(client, alice, fetch_instance):
     instance = fetch_instance("linear-bptt", alice)
     deep = json.loads("[" * 900 + "1.0" + "]" * 900)

@@ -218,6 +218,10 @@ def test_the_location_is_built_as_url_for_builds_it(tmp_path):
         assert response.status_code == 201 and by_flask is (side is slow)
         locations.append(response.headers["Location"].rsplit("/", 1)[0])
     assert locations[0] == locations[1] == "/grader/api/v1/submissions"  # one slash
+    for prefix, expected in (("/other", "/other/api/v1/submissions"), ("", "/api/v1/submissions")):
+        response, by_flask = fast.send("ada", {"exercise_id": EXERCISE, "kind": "numeric", "instance_token": token,
+                                               "answer": answer}, headers={"X-Forwarded-Prefix": prefix})
+        assert not by_flask and response.headers["Location"].rsplit("/", 1)[0] == expected  # not the first one's
 
 
 def test_storage_failing_at_the_key_check_is_answered_as_flask_does(sides, monkeypatch):

@@ -219,22 +219,62 @@ def test_a_commit_that_fails_stores_nothing_and_tells_every_writer(app, clean, m
 
 
 def test_a_batch_that_gets_no_connection_stores_nothing_and_says_so(app, monkeypatch):
-    """The pool refuses the batch's connection (a timeout, no file descriptors): each of its writers
-    gets the error; none is told its write was stored."""
+    """The batches' connection cannot be opened (the pool times out, no file descriptors): the
+    batch's writer gets the error and nothing is stored; the next batch opens the connection."""
     from sqlalchemy.exc import TimeoutError as PoolTimeout
     engine = storage.engine_of(app)
     original, calls = engine.raw_connection, []
 
-    def second_refused():
+    def first_refused():
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == 1:
             raise PoolTimeout("QueuePool limit reached")
         return original()
-    monkeypatch.setattr(engine, "raw_connection", second_refused)
-    outcomes, sizes = in_one_batch(app, [note("a"), note("b"), note("c")])
-    assert sizes == [1, 2] and outcomes[0] == ("result", "a")
-    assert all(kind == "error" and isinstance(error, PoolTimeout) for kind, error in (outcomes[1], outcomes[2]))
-    assert notes(app) == ["a"]
+    monkeypatch.setattr(engine, "raw_connection", first_refused)
+    with app.app_context():
+        with pytest.raises(PoolTimeout):
+            storage.group_commit(storage.session(app), note("a"))
+        assert storage.group_commit(storage.session(app), note("b")) == "b"
+        opened = len(calls)
+    assert notes(app) == ["b"] and opened == 2
+
+
+def test_batches_keep_one_connection_out_of_the_pool(app, monkeypatch):
+    """A pool checkout and checkin per batch cost a tenth of it: the batches open their connection
+    once and keep it, and the sessions' pool is left to the requests."""
+    engine = storage.engine_of(app)
+    original, calls = engine.raw_connection, []
+
+    def counted():
+        calls.append(1)
+        return original()
+    monkeypatch.setattr(engine, "raw_connection", counted)
+    with app.app_context():
+        for value in "abc":
+            assert storage.group_commit(storage.session(app), note(value)) == value
+        opened, checked_out = len(calls), engine.pool.checkedout()
+    assert notes(app) == ["a", "b", "c"] and opened == 1 and checked_out == 1
+
+
+def test_a_connection_that_cannot_roll_back_is_closed_and_replaced(app, monkeypatch):
+    """A batch that did not commit rolls its transaction back on the kept connection; if even that
+    fails, the connection is closed and the next batch opens another."""
+    with app.app_context():
+        assert storage.group_commit(storage.session(app), note("a")) == "a"
+        kept = writers._writers(storage.engine_of(app)).batches.connection
+        first = kept.connection
+
+        def fails(*_self):
+            raise OSError("disk gone")
+        with monkeypatch.context() as patched:
+            patched.setattr(writers._Merging, "commit", fails)
+            patched.setattr(first, "rollback", fails)
+            with pytest.raises(OSError):
+                storage.group_commit(storage.session(app), note("x"))
+        assert kept.connection is None and not first.is_valid
+        assert storage.group_commit(storage.session(app), note("b")) == "b"
+        assert kept.connection is not None and kept.connection is not first
+    assert notes(app) == ["a", "b"]
 
 
 def test_an_unforeseen_error_sets_its_write_aside_and_the_others_are_stored(app):

@@ -19,6 +19,7 @@ an app with it and one without and compares the answers.
 """
 from __future__ import annotations
 
+import functools
 import io
 
 from marshmallow import ValidationError
@@ -30,6 +31,8 @@ from grader.guards import ESCAPED_NUL
 from grader.schemas import SubmissionRequestSchema
 
 ROUTE = "/api/v1/submissions"
+URL_ENVIRON = ("HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme", "SCRIPT_NAME", "HTTP_CONNECTION",
+               "HTTP_UPGRADE")  # what MapAdapter.build reads of an environ
 
 
 class FallThrough(Exception):
@@ -91,12 +94,22 @@ class NumericFastLane:
             status, document, extra = errors.outcome(error, config["PROBLEM_TYPE_BASE"], "POST", ROUTE)
             payload = self.app.json.dumps(document).encode()
             return status, [("Content-Type", errors.PROBLEM_JSON), *extra.items()], payload
-        location = self.app.url_map.bind_to_environ(environ, server_name=config["SERVER_NAME"]).build(
-            "submissions.get_submission", {"submission_id": report["id"]})  # as url_for builds it
+        location = self._location_prefix(*(environ.get(name) for name in URL_ENVIRON), config["SERVER_NAME"]) \
+            + report["id"]  # a hex id: nothing in it to quote
         headers = [("Content-Type", "application/json"), ("Location", location)]
         if replayed:
             headers.append(("Idempotent-Replayed", "true"))
         return 201, headers, self.app.json.dumps(report).encode()  # as the view: sorted keys, ASCII
+
+    @functools.lru_cache(maxsize=64)  # one lane per app, which lives as long as the app
+    def _location_prefix(self, *environ_and_server_name) -> str:
+        """A submission's URL as url_for builds it, less the id, for a request's host, scheme and
+        script name (the only parts of its environ that a URL is built from)."""
+        *values, server_name = environ_and_server_name
+        environ = {name: value for name, value in zip(URL_ENVIRON, values) if value is not None}
+        adapter = self.app.url_map.bind_to_environ({**environ, "PATH_INFO": ROUTE, "REQUEST_METHOD": "POST"},
+                                                   server_name=server_name)
+        return adapter.build("submissions.get_submission", {"submission_id": "0"})[:-1]
 
     def _load(self, request) -> dict:
         """What SubmissionRequestSchema().load returns, for a numeric submission with known fields.

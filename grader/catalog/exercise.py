@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable
@@ -110,8 +111,12 @@ def relative_error(actual, expected):
         if not (isinstance(actual, np.ndarray) and isinstance(expected, np.ndarray)
                 and actual.dtype == expected.dtype == np.float64):
             return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-300))
-        # what np.linalg.norm computes for float64 (the square root of x . x), without its checks
-        difference, expected = (actual - expected).ravel(order="K"), expected.ravel(order="K")
+        # what np.linalg.norm computes for float64 (the square root of x . x), without its checks;
+        # vdot reads in C order, which is the order K that norm reads a C-contiguous array in
+        difference = actual - expected
+        if difference.flags.c_contiguous and expected.flags.c_contiguous:
+            return math.sqrt(np.vdot(difference, difference)) / max(math.sqrt(np.vdot(expected, expected)), 1e-300)
+        difference, expected = difference.ravel(order="K"), expected.ravel(order="K")
         return float(np.sqrt(difference.dot(difference)) / max(np.sqrt(expected.dot(expected)), 1e-300))
 
 

@@ -46,6 +46,7 @@ class _Writers:
         self.batches = _Batches(self)
 
     def close(self) -> None:
+        self.batches.connection.close()
         if self.fd is not None and self.pid == os.getpid():  # after a fork the number is the parent's
             os.close(self.fd)
             self.fd = None
@@ -118,6 +119,7 @@ class _Batches:
         self.writers = writers  # whose lock a batch holds while it commits
         self.queued: list[_Unit] = []
         self.leading = False  # a thread is committing a batch
+        self.connection = _Connection()  # used by the leading thread only
         self.changed = threading.Condition()  # guards both; notified when a batch ends
 
     def run(self, engine, unit: _Unit):
@@ -146,13 +148,12 @@ class _Batches:
     def _lead(self, engine) -> None:
         """Commit what is queued once this process's turn among the writers comes: the writes that
         queue while another process commits join this batch instead of waiting for the next one."""
-        checkout = _Checkout(engine)
         try:
+            connection = self.connection.get(engine)  # before the lock: opening one may wait for a file
             with self.writers.held():
-                _commit(engine, self._take(), checkout)
-        except BaseException as error:  # the lock failed, or the commit was interrupted: none of what is
-            checkout.close()            # still queued was run
-            for unit in self._take():
+                _commit(engine, self._take(), self.connection)
+        except BaseException as error:  # no connection, the lock failed, or the commit was interrupted:
+            for unit in self._take():   # none of what is still queued was run
                 unit.error, unit.done = error, True
             if not isinstance(error, Exception):
                 raise
@@ -163,39 +164,47 @@ class _Batches:
         return batch
 
 
-class _Checkout:
-    """A connection of the engine's pool taken before the writers' lock (a solo writer waiting for
-    the lock may hold pooled connections), or why none was: get() raises it, in _commit, where it is
-    every unit's error."""
+class _Connection:
+    """The batches' own connection to the database, opened on the first batch and kept: a pool
+    checkout and checkin per batch (the pool's events, its rollback on return) cost a tenth of a
+    batch. It is given up after a batch whose transaction could not be rolled back, and a process
+    forked from the one that opened it opens its own."""
 
-    def __init__(self, engine):
-        self.connection, self.error = None, None
-        try:
-            self.connection = engine.raw_connection()
-        except BaseException as error:
-            self.error = error
+    def __init__(self):
+        self.connection, self.pid = None, None
 
-    def get(self):
-        if self.error is not None:
-            raise self.error
+    def get(self, engine):
+        if self.connection is None or self.pid != os.getpid():
+            self.connection, self.pid = engine.raw_connection(), os.getpid()
         return self.connection
 
+    def driver_connection(self):
+        return self.connection.driver_connection
+
+    def ended_uncommitted(self) -> None:
+        """After a batch that did not commit: its transaction rolled back, or the connection closed."""
+        try:
+            self.connection.rollback()
+        except Exception:  # a connection that cannot roll back is closed; the next batch opens one
+            logger.warning("the batch connection could not roll back; it is closed", exc_info=True)
+            self.close()
+
     def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()  # back to the pool, rolled back if the commit never came
-            self.connection = None
+        connection, self.connection = self.connection, None
+        if connection is not None and self.pid == os.getpid():
+            connection.invalidate()  # closed, not returned to the pool
 
 
-def _commit(engine, batch: list[_Unit], checkout: _Checkout) -> None:
-    """With the writers' lock held, run the batch's units in one transaction on the checked-out
+def _commit(engine, batch: list[_Unit], connection: _Connection) -> None:
+    """With the writers' lock held, run the batch's units in one transaction on the batches'
     connection and commit it. A unit whose unforeseen error spoils the transaction is set aside
     with its error and the others run again in a new one; a failed commit (or connection) is every
     remaining unit's error. The clean units' INSERTs go as one multi-row statement each (_Merging);
     if one of those fails, the batch runs again with every statement sent on its own, which tells
     whose it was."""
-    remaining = list(batch)
+    remaining, committed = list(batch), False
     try:
-        cursor = _Merging(checkout.get().driver_connection, engine.dialect)
+        cursor = _Merging(connection.driver_connection(), engine.dialect)
         while remaining:
             cursor.run("BEGIN IMMEDIATE")  # the write lock now, not at the first write after a read
             try:
@@ -216,6 +225,7 @@ def _commit(engine, batch: list[_Unit], checkout: _Checkout) -> None:
                 continue
             if spoiler is None:
                 cursor.commit()
+                committed = True
                 break
             cursor.rollback()
             remaining = [unit for unit in remaining if unit is not spoiler]  # each decided anew
@@ -227,7 +237,8 @@ def _commit(engine, batch: list[_Unit], checkout: _Checkout) -> None:
     finally:
         for unit in batch:
             unit.done = True
-        checkout.close()
+        if not committed:
+            connection.ended_uncommitted()
 
 
 def _run_all(cursor: "_Merging", units: list[_Unit]):
