@@ -12,7 +12,7 @@ from grader import auth, create_app, storage, tokens
 from grader.api.fastlane import NumericFastLane
 from grader.catalog import get_catalog
 from grader.catalog.selftest import to_json
-from tests.conftest import TEST_LIMITS, ZYGOTE_SOCKET
+from tests.conftest import TEST_LIMITS, ZYGOTE_SOCKET, count_submissions
 
 EXERCISE = "tanh-rnn-bptt"
 SECRET = "fast-lane-secret"
@@ -256,3 +256,30 @@ def test_a_failure_after_the_commit_is_answered_once_and_stored_once(sides, monk
                                            "answer": answer, "callback_url": "http://127.0.0.1:9/hook"})
     assert response.status_code == 500 and not by_flask
     assert count_submissions(fast.app) == 1
+
+
+def test_a_submission_that_reads_nothing_opens_no_session(tmp_path):
+    """A learner's numeric submission outside a course, its key cached, reads nothing before its
+    group commit (which has a connection of its own): the lane opens no session for it (opening and
+    closing one cost a few percent of the request)."""
+    side = Side(tmp_path, lane=True)
+    factory, opened = side.app.extensions[storage.EXTENSION], []
+
+    class Counted(type(factory)):
+        def __call__(self, **local_kw):
+            opened.append(1)
+            return super().__call__(**local_kw)
+    counted = Counted(**factory.kw)
+    side.app.extensions[storage.EXTENSION] = counted
+    for attempt in range(3):
+        response = side.client.post(f"/api/v1/exercises/{EXERCISE}/instances", json={},
+                                    headers={"Authorization": f"Bearer {side.keys['ada']}"})
+        token = response.get_json()["instance"]["token"]
+        seed = tokens.verify(SECRET, token, learner="ada", max_age=3600).seed
+        answer = to_json(get_catalog(side.app)[EXERCISE].instance(seed).answer)
+        opened.clear()
+        response, by_flask = side.send("ada", {"exercise_id": EXERCISE, "kind": "numeric", "instance_token": token,
+                                               "answer": answer})
+        assert response.status_code == 201 and not by_flask and response.get_json()["verdict"] == "correct"
+        assert opened == [], attempt  # the key was cached by the instance's request
+    assert count_submissions(side.app) == 3

@@ -55,7 +55,7 @@ class NumericFastLane:
             return self.next(environ, start_response)
         request_id = logs.request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
         token = logs.OUTSIDE_FLASK.set(request_id)
-        db = self.app.extensions[storage.EXTENSION]()
+        db = storage.LazySession(self.app.extensions[storage.EXTENSION])
         try:
             status, headers, payload = self._answer(db, environ, body)
         except FallThrough:

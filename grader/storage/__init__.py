@@ -59,23 +59,33 @@ def insertions(dialect, *objects) -> list[prepared.Bound]:
     __table__ and the columns as attributes (storage.models.NewSubmission) is inserted alike."""
     bound = []
     for obj in objects:
-        table = obj.__table__
         values = inspect(obj).dict if hasattr(obj, "_sa_instance_state") else vars(obj)  # an ORM row, or a plain one
-        params = {}
-        for column in table.columns:
-            if column.key in values:
-                params[column.key] = values[column.key]
-            elif column.default is not None and (column.default.is_scalar or column.default.is_callable):
-                params[column.key] = column.default.arg(None) if column.default.is_callable else column.default.arg
-        key = (table.name, tuple(params))
-        statement = _INSERTS.get(key)
-        if statement is None:
-            statement = _INSERTS[key] = prepared.Prepared(table.insert(), columns=list(params))
-        bound.append(prepared.Bound(statement, dialect, params))
+        key = (obj.__table__, tuple(values))
+        insert = _INSERTS.get(key)
+        if insert is None:
+            insert = _INSERTS[key] = _Insert(obj.__table__, values)
+        bound.append(insert.bind(dialect, values))
     return bound
 
 
-_INSERTS: dict = {}  # (table, column keys) -> its prepared INSERT
+class _Insert:
+    """A table's INSERT for objects with the same attributes set: which columns they give, and the
+    Python defaults of the others, found once (a submission's table has 27 columns to look through)."""
+
+    def __init__(self, table, given):
+        self.given = [column.key for column in table.columns if column.key in given]
+        self.defaults = [(column.key, column.default) for column in table.columns if column.key not in given
+                         and column.default is not None and (column.default.is_scalar or column.default.is_callable)]
+        self.statement = prepared.Prepared(table.insert(), columns=self.given + [key for key, _ in self.defaults])
+
+    def bind(self, dialect, values: dict) -> prepared.Bound:
+        params = {key: values[key] for key in self.given}
+        for key, default in self.defaults:
+            params[key] = default.arg(None) if default.is_callable else default.arg
+        return prepared.Bound(self.statement, dialect, params)
+
+
+_INSERTS: dict = {}  # (table, the attributes set) -> its _Insert
 
 
 def engine_of(app):
@@ -87,6 +97,34 @@ def session(app) -> Session:
     if "db_session" not in g:
         g.db_session = app.extensions[EXTENSION]()
     return g.db_session
+
+
+class LazySession:
+    """A session opened on its first use. The numeric fast lane's requests often need none (the key
+    cached, no course, a group commit on its own connection), and opening and closing one cost a
+    few percent of such a request. get_bind, rollback and close need no session; anything else
+    opens it and goes to it."""
+
+    __slots__ = ("_factory", "_session")
+
+    def __init__(self, factory: sessionmaker):
+        self._factory, self._session = factory, None
+
+    def get_bind(self):
+        return self._factory.kw["bind"]
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+
+    def __getattr__(self, name):
+        if self._session is None:
+            self._session = self._factory()
+        return getattr(self._session, name)
 
 
 def _close_session(_exc=None) -> None:
