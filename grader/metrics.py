@@ -26,7 +26,7 @@ def timed_grading(exercise_id: str, kind: str):
     try:
         yield
     finally:
-        GRADING.labels(exercise=exercise_id, kind=kind).observe(time.perf_counter() - started)
+        _child(GRADING, exercise_id, kind).observe(time.perf_counter() - started)
 
 
 def sandbox_outcome(status: str) -> None:
@@ -49,7 +49,17 @@ def init_app(app) -> None:
 
 
 def count(route: str, method: str, status: int) -> None:
-    REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+    _child(REQUESTS, route, method, status).inc()
+
+
+_CHILDREN: dict = {}  # (metric, label values) -> its child: labels() checks and locks on every call
+
+
+def _child(metric, *values):
+    child = _CHILDREN.get((metric, values))
+    if child is None:
+        child = _CHILDREN[metric, values] = metric.labels(*map(str, values))
+    return child
 
 
 def exposition(queue=None) -> tuple[bytes, str]:

@@ -271,6 +271,7 @@ def test_a_submission_that_reads_nothing_opens_no_session(tmp_path):
             return super().__call__(**local_kw)
     counted = Counted(**factory.kw)
     side.app.extensions[storage.EXTENSION] = counted
+    requests_before, graded_before = _counted_samples()
     for attempt in range(3):
         response = side.client.post(f"/api/v1/exercises/{EXERCISE}/instances", json={},
                                     headers={"Authorization": f"Bearer {side.keys['ada']}"})
@@ -283,3 +284,14 @@ def test_a_submission_that_reads_nothing_opens_no_session(tmp_path):
         assert response.status_code == 201 and not by_flask and response.get_json()["verdict"] == "correct"
         assert opened == [], attempt  # the key was cached by the instance's request
     assert count_submissions(side.app) == 3
+    requests_after, graded_after = _counted_samples()
+    assert requests_after - requests_before == 3 and graded_after - graded_before == 3  # the metrics count them
+
+
+def _counted_samples() -> tuple[float, float]:
+    """The request counter of POST /api/v1/submissions answered 201, and the numeric gradings timed."""
+    from prometheus_client import REGISTRY
+    requests = REGISTRY.get_sample_value("grader_http_requests_total",
+                                         {"route": "/api/v1/submissions", "method": "POST", "status": "201"})
+    graded = REGISTRY.get_sample_value("grader_grading_seconds_count", {"exercise": EXERCISE, "kind": "numeric"})
+    return requests or 0.0, graded or 0.0

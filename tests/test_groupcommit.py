@@ -445,3 +445,35 @@ def test_a_write_returns_once_its_batch_is_committed_not_after_the_next_one(app)
     assert sizes == [2, 1]
     assert outcomes == {"a": "a", "b": "b", "c": "c", "b had returned when the next batch ran": True}
     assert notes(app) == ["a", "b", "c"]
+
+
+def test_many_writers_at_once_all_return_with_their_writes_stored(app):
+    """Twelve threads writing twenty times each, as gunicorn's threads do under load: every write
+    returns its own result once stored, none waits forever (the batch's threads are woken, and one
+    queued thread to lead the next), and the batches do group them."""
+    sizes, original, results, lock = [], writers._commit, [], threading.Lock()
+
+    def counted(engine_, batch, connection):
+        sizes.append(len(batch))
+        return original(engine_, batch, connection)
+
+    def writer(k):
+        with app.app_context():
+            for n in range(20):
+                value = f"{k:02d}-{n:02d}"
+                result = storage.group_commit(storage.session(app), note(value))
+                with lock:
+                    results.append(result == value)
+
+    writers._commit = counted
+    try:
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)  # a liveness deadline, not a timing
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        writers._commit = original
+    assert len(results) == 240 and all(results)
+    assert len(notes(app)) == 240 and sum(sizes) == 240 and len(sizes) < 240

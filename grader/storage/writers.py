@@ -108,10 +108,12 @@ def group_commit(db, work, *, clean: tuple[type[Exception], ...] | None = None):
 
 
 class _Unit:
-    __slots__ = ("work", "clean", "result", "error", "done")
+    __slots__ = ("work", "clean", "result", "error", "done", "woken")
 
     def __init__(self, work, clean):
         self.work, self.clean, self.result, self.error, self.done = work, clean, None, None, False
+        self.woken = threading.Lock()  # held until its thread is to return or to lead the next batch
+        self.woken.acquire()
 
 
 class _Batches:
@@ -120,46 +122,58 @@ class _Batches:
         self.queued: list[_Unit] = []
         self.leading = False  # a thread is committing a batch
         self.connection = _Connection()  # used by the leading thread only
-        self.changed = threading.Condition()  # guards both; notified when a batch ends
+        self.lock = threading.Lock()  # guards queued and leading
 
     def run(self, engine, unit: _Unit):
         """Queue the unit; lead a batch when none is under way, else wait until one has taken and
-        committed it. Every waiter wakes when a batch ends: those it committed return together and
-        one of the others leads the next batch at once (a lock handed from waiter to waiter made
-        the next batch wait for each of them in turn)."""
-        with self.changed:
+        committed it. When a batch ends, the threads of its units wake together and return, and the
+        first unit queued meanwhile wakes to lead the next batch; the others sleep on (a condition
+        that woke every waiter cost each of them the GIL, the new leader included, to sleep again)."""
+        with self.lock:
             self.queued.append(unit)
-            while self.leading and not unit.done:
-                self.changed.wait()
+            lead, self.leading = not self.leading, True
+        if not lead:
+            unit.woken.acquire()  # released once: when its batch ended, or when it is to lead the next
             lead = not unit.done
-            if lead:
-                self.leading = True
         if lead:
+            taken: list[_Unit] = []
             try:
-                self._lead(engine)
+                self._lead(engine, taken)
             finally:
-                with self.changed:
-                    self.leading = False
-                    self.changed.notify_all()
+                self._wake(taken)
         if unit.error is not None:
             raise unit.error
         return unit.result
 
-    def _lead(self, engine) -> None:
+    def _wake(self, taken: list[_Unit]) -> None:
+        """A batch ended: wake its units' threads, and the first queued unit's to lead the next."""
+        with self.lock:
+            following = self.queued[0] if self.queued else None
+            self.leading = following is not None
+        for unit in taken:
+            unit.woken.release()
+        if following is not None:
+            following.woken.release()
+
+    def _lead(self, engine, taken: list[_Unit]) -> None:
         """Commit what is queued once this process's turn among the writers comes: the writes that
-        queue while another process commits join this batch instead of waiting for the next one."""
+        queue while another process commits join this batch instead of waiting for the next one.
+        taken: the units this batch took, committed or failed."""
         try:
-            connection = self.connection.get(engine)  # before the lock: opening one may wait for a file
+            self.connection.get(engine)  # opened before the lock: opening one may wait for a file
             with self.writers.held():
-                _commit(engine, self._take(), self.connection)
+                taken += self._take()
+                _commit(engine, taken, self.connection)
         except BaseException as error:  # no connection, the lock failed, or the commit was interrupted:
-            for unit in self._take():   # none of what is still queued was run
+            rest = self._take()         # none of what is still queued was run
+            for unit in rest:
                 unit.error, unit.done = error, True
+            taken += rest
             if not isinstance(error, Exception):
                 raise
 
     def _take(self) -> list[_Unit]:
-        with self.changed:
+        with self.lock:
             batch, self.queued = self.queued, []
         return batch
 
