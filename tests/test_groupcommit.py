@@ -467,7 +467,7 @@ def test_many_writers_at_once_all_return_with_their_writes_stored(app):
 
     writers._commit = counted
     try:
-        threads = [threading.Thread(target=writer, args=(k,)) for k in range(12)]
+        threads = [threading.Thread(target=writer, args=(k,), daemon=True) for k in range(12)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -477,3 +477,120 @@ def test_many_writers_at_once_all_return_with_their_writes_stored(app):
         writers._commit = original
     assert len(results) == 240 and all(results)
     assert len(notes(app)) == 240 and sum(sizes) == 240 and len(sizes) < 240
+
+
+class Interrupted(BaseException):
+    """What a signal's KeyboardInterrupt or a green thread's timeout raises in a waiting writer."""
+
+
+class InterruptedWait:
+    """A unit's wake-up lock whose waiter is interrupted: while it waits ("waiting", once told to),
+    or just as it is woken to lead the next batch ("woken")."""
+
+    def __init__(self, lock, when: str, now: threading.Event):
+        self.lock, self.when, self.now = lock, when, now
+
+    def acquire(self):
+        if self.when == "woken":
+            self.lock.acquire()
+        else:
+            self.now.wait(30)
+        raise Interrupted
+
+    def release(self):
+        self.lock.release()
+
+
+@pytest.mark.parametrize("when", ["waiting", "woken"])
+def test_a_writer_interrupted_while_it_waits_stores_nothing_and_the_others_go_on(app, monkeypatch, when):
+    """b waits behind a's batch and c behind b; b is interrupted while it waits, or just as it is
+    woken to lead the next batch. Its write is not stored, c's batch still runs and later writes
+    too (a lead handed to an interrupted thread would leave every later writer waiting forever)."""
+    engine = storage.engine_of(app)
+    with app.app_context():
+        queue = writers._writers(engine).batches
+    original_unit, original_commit = writers._Unit, writers._commit
+    works = {value: note(value) for value in "abcd"}
+    now, outcomes, sizes = threading.Event(), {}, []
+
+    def unit(work, clean):
+        made = original_unit(work, clean)
+        if work is works["b"]:
+            made.woken = InterruptedWait(made.woken, when, now)
+        return made
+
+    def gated(engine_, batch, connection):
+        sizes.append(len(batch))
+        if len(sizes) == 1:  # a's batch: committed once b and c wait behind it (and b has given up)
+            deadline = time.monotonic() + 30
+            while len(queue.queued) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if when == "waiting":
+                now.set()
+                threads["b"].join(30)
+        return original_commit(engine_, batch, connection)
+
+    def submit(value):
+        with app.app_context():
+            try:
+                outcomes[value] = storage.group_commit(storage.session(app), works[value])
+            except Interrupted:
+                outcomes[value] = "interrupted"
+
+    threads = {value: threading.Thread(target=submit, args=(value,), daemon=True) for value in "abcd"}
+    monkeypatch.setattr(writers, "_Unit", unit)
+    monkeypatch.setattr(writers, "_commit", gated)
+    threads["a"].start()
+    deadline = time.monotonic() + 30
+    while not sizes and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for waiting, value in enumerate("bc", 1):  # b queues first, then c
+        threads[value].start()
+        while len(queue.queued) < waiting and time.monotonic() < deadline:
+            time.sleep(0.01)
+    for value in "abc":
+        threads[value].join(30)  # a liveness deadline, not a timing
+    threads["d"].start()
+    threads["d"].join(30)
+    assert outcomes == {"a": "a", "b": "interrupted", "c": "c", "d": "d"}
+    assert notes(app) == ["a", "c", "d"] and not queue.leading and queue.queued == []
+
+
+def test_every_writer_queued_behind_a_batch_without_a_connection_gets_its_error(app, monkeypatch):
+    """The connection cannot be opened while writers wait behind the batch: each of them gets the
+    error (none is left waiting, none is told it was stored), and nothing is stored."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+    engine = storage.engine_of(app)
+    with app.app_context():
+        queue = writers._writers(engine).batches
+    queue.connection.close()  # the next batch opens one
+    queued, outcomes = threading.Event(), {}
+
+    def refused():
+        queued.wait(30)  # b and c have queued behind this batch
+        raise PoolTimeout("QueuePool limit reached")
+
+    def submit(value):
+        with app.app_context():
+            try:
+                outcomes[value] = storage.group_commit(storage.session(app), note(value))
+            except PoolTimeout as error:
+                outcomes[value] = error
+
+    monkeypatch.setattr(engine, "raw_connection", refused)
+    threads = {value: threading.Thread(target=submit, args=(value,), daemon=True) for value in "abc"}
+    threads["a"].start()
+    deadline = time.monotonic() + 30
+    while not queue.leading and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for value in "bc":
+        threads[value].start()
+    while len(queue.queued) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    queued.set()
+    for thread in threads.values():
+        thread.join(30)  # a liveness deadline, not a timing
+    assert sorted(outcomes) == ["a", "b", "c"]
+    assert all(isinstance(outcome, PoolTimeout) for outcome in outcomes.values())
+    monkeypatch.undo()
+    assert notes(app) == [] and not queue.leading

@@ -19,7 +19,6 @@ an app with it and one without and compares the answers.
 """
 from __future__ import annotations
 
-import functools
 import io
 
 from marshmallow import ValidationError
@@ -45,6 +44,7 @@ class NumericFastLane:
     def __init__(self, app, wsgi_app):
         self.app, self.next = app, wsgi_app
         self.fields = SubmissionRequestSchema().fields
+        self.prefixes: dict[tuple, str] = {}  # _location_prefix's, per host, scheme and script name
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != ROUTE or environ.get("REQUEST_METHOD") != "POST" \
@@ -94,22 +94,27 @@ class NumericFastLane:
             status, document, extra = errors.outcome(error, config["PROBLEM_TYPE_BASE"], "POST", ROUTE)
             payload = self.app.json.dumps(document).encode()
             return status, [("Content-Type", errors.PROBLEM_JSON), *extra.items()], payload
-        location = self._location_prefix(*(environ.get(name) for name in URL_ENVIRON), config["SERVER_NAME"]) \
-            + report["id"]  # a hex id: nothing in it to quote
+        location = self._location_prefix(environ) + report["id"]  # a hex id: nothing in it to quote
         headers = [("Content-Type", "application/json"), ("Location", location)]
         if replayed:
             headers.append(("Idempotent-Replayed", "true"))
         return 201, headers, self.app.json.dumps(report).encode()  # as the view: sorted keys, ASCII
 
-    @functools.lru_cache(maxsize=64)  # one lane per app, which lives as long as the app
-    def _location_prefix(self, *environ_and_server_name) -> str:
-        """A submission's URL as url_for builds it, less the id, for a request's host, scheme and
-        script name (the only parts of its environ that a URL is built from)."""
-        *values, server_name = environ_and_server_name
-        environ = {name: value for name, value in zip(URL_ENVIRON, values) if value is not None}
-        adapter = self.app.url_map.bind_to_environ({**environ, "PATH_INFO": ROUTE, "REQUEST_METHOD": "POST"},
-                                                   server_name=server_name)
-        return adapter.build("submissions.get_submission", {"submission_id": "0"})[:-1]
+    def _location_prefix(self, environ) -> str:
+        """A submission's URL as url_for builds it, less the id, for the request's host, scheme and
+        script name (the only parts of its environ that a URL is built from); kept per lane for up to
+        64 of them (Host is the client's to choose)."""
+        key = (*(environ.get(name) for name in URL_ENVIRON), self.app.config["SERVER_NAME"])
+        prefix = self.prefixes.get(key)
+        if prefix is None:
+            url_environ = {name: environ[name] for name in URL_ENVIRON if name in environ}
+            adapter = self.app.url_map.bind_to_environ({**url_environ, "PATH_INFO": ROUTE, "REQUEST_METHOD": "POST"},
+                                                       server_name=key[-1])
+            prefix = adapter.build("submissions.get_submission", {"submission_id": "0"})[:-1]
+            if len(self.prefixes) >= 64:
+                self.prefixes.clear()
+            self.prefixes[key] = prefix
+        return prefix
 
     def _load(self, request) -> dict:
         """What SubmissionRequestSchema().load returns, for a numeric submission with known fields.

@@ -108,10 +108,11 @@ def group_commit(db, work, *, clean: tuple[type[Exception], ...] | None = None):
 
 
 class _Unit:
-    __slots__ = ("work", "clean", "result", "error", "done", "woken")
+    __slots__ = ("work", "clean", "result", "error", "lead", "woken")
 
     def __init__(self, work, clean):
-        self.work, self.clean, self.result, self.error, self.done = work, clean, None, None, False
+        self.work, self.clean, self.result, self.error = work, clean, None, None
+        self.lead = False  # chosen to lead the next batch
         self.woken = threading.Lock()  # held until its thread is to return or to lead the next batch
         self.woken.acquire()
 
@@ -133,8 +134,12 @@ class _Batches:
             self.queued.append(unit)
             lead, self.leading = not self.leading, True
         if not lead:
-            unit.woken.acquire()  # released once: when its batch ended, or when it is to lead the next
-            lead = not unit.done
+            try:
+                unit.woken.acquire()  # released once: when its batch ended, or when it is to lead the next
+            except BaseException:  # interrupted (a signal, a green thread's timeout) while it waited
+                self._abandon(unit)
+                raise
+            lead = unit.lead
         if lead:
             taken: list[_Unit] = []
             try:
@@ -148,12 +153,30 @@ class _Batches:
     def _wake(self, taken: list[_Unit]) -> None:
         """A batch ended: wake its units' threads, and the first queued unit's to lead the next."""
         with self.lock:
-            following = self.queued[0] if self.queued else None
-            self.leading = following is not None
+            following = self._hand_over()
         for unit in taken:
             unit.woken.release()
         if following is not None:
             following.woken.release()
+
+    def _abandon(self, unit: _Unit) -> None:
+        """A waiting thread gave up: its unit leaves the queue unrun (one a batch took already is
+        committed or failed with it); if it had been chosen to lead the next batch, the lead passes
+        on, else every later writer would wait forever for a batch nobody leads."""
+        with self.lock:
+            if unit in self.queued:
+                self.queued.remove(unit)
+            following = self._hand_over() if unit.lead else None
+        if following is not None:
+            following.woken.release()
+
+    def _hand_over(self) -> _Unit | None:
+        """With self.lock held: the first queued unit is to lead the next batch (the caller wakes it)."""
+        following = self.queued[0] if self.queued else None
+        self.leading = following is not None
+        if following is not None:
+            following.lead = True
+        return following
 
     def _lead(self, engine, taken: list[_Unit]) -> None:
         """Commit what is queued once this process's turn among the writers comes: the writes that
@@ -167,7 +190,7 @@ class _Batches:
         except BaseException as error:  # no connection, the lock failed, or the commit was interrupted:
             rest = self._take()         # none of what is still queued was run
             for unit in rest:
-                unit.error, unit.done = error, True
+                unit.error = error
             taken += rest
             if not isinstance(error, Exception):
                 raise
@@ -182,7 +205,9 @@ class _Connection:
     """The batches' own connection to the database, opened on the first batch and kept: a pool
     checkout and checkin per batch (the pool's events, its rollback on return) cost a tenth of a
     batch. It is given up after a batch whose transaction could not be rolled back, and a process
-    forked from the one that opened it opens its own."""
+    forked from the one that opened it leaves the parent's alone and asks the engine for another
+    (the engine's pool must then be the child's own: each gunicorn worker creates its app, and with
+    it its engine, after the fork)."""
 
     def __init__(self):
         self.connection, self.pid = None, None
@@ -249,8 +274,6 @@ def _commit(engine, batch: list[_Unit], connection: _Connection) -> None:
         if not isinstance(error, Exception):
             raise
     finally:
-        for unit in batch:
-            unit.done = True
         if not committed:
             connection.ended_uncommitted()
 
